@@ -1,0 +1,94 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { Config } from './config/config.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { openDatabase } from './adapters/postgres/database.js';
+import { TokenService } from './services/auth/tokens.js';
+import { SignInLimiter } from './services/auth/sign-in-limiter.js';
+import type { ServiceDeps } from './services/deps.js';
+import { buildGraphSchema } from './http/graphql-schema.js';
+import { createHttpServer } from './http/server.js';
+
+export type Role = 'gateway' | 'workers';
+
+export interface App {
+  /** The gateway's address, once started with the gateway role. */
+  readonly url?: string;
+  readonly port?: number;
+  readonly deps: ServiceDeps;
+  stop(): Promise<void>;
+}
+
+/** In development the signing secret is made once and kept in the data directory, so tokens survive restarts. */
+async function jwtSecret(config: Config): Promise<string> {
+  if (config.auth.jwtSecret) return config.auth.jwtSecret;
+  const file = path.join(config.dataDir, 'jwt-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = randomBytes(48).toString('base64url');
+    await mkdir(config.dataDir, { recursive: true });
+    await writeFile(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
+/** The composition root: builds every client and service the roles need, and starts them. */
+export async function startApp(config: Config, logger: Logger, options: { roles: ReadonlySet<Role>; clock?: Clock }): Promise<App> {
+  const closers: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const close of closers.reverse()) {
+      await close().catch((error: unknown) => logger.error({ err: error }, 'error while stopping'));
+    }
+  };
+  try {
+    const db = await openDatabase({
+      url: config.database.url,
+      dataDir: config.dataDir,
+      migrationsDir: config.database.migrationsDir,
+      poolSize: config.database.poolSize,
+      logger: logger.child({ component: 'database' }),
+    });
+    closers.push(() => db.close());
+    if (config.database.migrateOnStart) {
+      const applied = await db.migrate();
+      if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
+    }
+
+    const { perEmail, perIp, windowSeconds } = config.limits.signIn;
+    const deps: ServiceDeps = {
+      db: db.prisma,
+      clock: options.clock ?? systemClock,
+      logger,
+      tokens: new TokenService(await jwtSecret(config), config.auth.tokenTtlSeconds),
+      signInLimiter: new SignInLimiter(
+        new RateLimiterMemory({ keyPrefix: 'sign-in-email', points: perEmail, duration: windowSeconds }),
+        new RateLimiterMemory({ keyPrefix: 'sign-in-ip', points: perIp, duration: 60 }),
+      ),
+    };
+
+    let address: { port: number; url: string } | undefined;
+    if (options.roles.has('gateway')) {
+      const http = createHttpServer({
+        config,
+        schema: await buildGraphSchema(deps),
+        tokens: deps.tokens,
+        logger: logger.child({ component: 'http' }),
+        checkReady: async () => {
+          await db.ping();
+          const pending = await db.pendingMigrations();
+          if (pending.length > 0) throw new Error(`pending migrations: ${pending.join(', ')}`);
+        },
+      });
+      address = await http.listen();
+      closers.push(() => http.stop());
+    }
+    return { url: address?.url, port: address?.port, deps, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

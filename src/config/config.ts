@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .refine((v) => protocols.some((p) => v.startsWith(`${p}://`)), `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`)
+    .optional();
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  PUBLIC_URL: z.url().optional(),
+  DATA_DIR: z.string().default('./.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
+  DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  MIGRATE_ON_START: bool.default(false),
+  MIGRATIONS_DIR: z.string().default('prisma/migrations'),
+  REDIS_URL: optionalUrl(['redis', 'rediss']),
+  KAFKA_BROKERS: z
+    .string()
+    .trim()
+    .min(1)
+    .transform((v) => v.split(',').map((b) => b.trim()).filter(Boolean))
+    .optional(),
+  KAFKA_CLIENT_ID: z.string().default('auction-platform'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  PLAYGROUND: bool.optional(),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(10),
+  MAX_QUERY_COMPLEXITY: z.coerce.number().int().min(10).default(2000),
+  SIGN_IN_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(10),
+  SIGN_IN_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(60),
+  SIGN_IN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+/** The typed configuration, parsed once at start-up. */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  http: { host: string; port: number; publicUrl: string; playground: boolean; shutdownGraceMs: number };
+  log: { level: string; format: 'pretty' | 'json' };
+  dataDir: string;
+  database: { url?: string; poolSize: number; migrateOnStart: boolean; migrationsDir: string };
+  redis: { url?: string };
+  kafka: { brokers?: string[]; clientId: string };
+  auth: { jwtSecret?: string; tokenTtlSeconds: number };
+  limits: {
+    maxQueryDepth: number;
+    maxQueryComplexity: number;
+    signIn: { perEmail: number; perIp: number; windowSeconds: number };
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment into a Config, reporting every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stdout.isTTY)): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    throw new ConfigError(['JWT_SECRET: required in production']);
+  }
+  const port = e.PORT;
+  return {
+    env: e.NODE_ENV,
+    http: {
+      host: e.HOST,
+      port,
+      publicUrl: e.PUBLIC_URL ?? `http://localhost:${port}`,
+      playground: e.PLAYGROUND ?? e.NODE_ENV !== 'production',
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? (isTty ? 'pretty' : 'json') },
+    dataDir: e.DATA_DIR,
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      // The embedded database is always brought up to date: nobody else would migrate it.
+      migrateOnStart: e.MIGRATE_ON_START || !e.DATABASE_URL,
+      migrationsDir: e.MIGRATIONS_DIR,
+    },
+    redis: { url: e.REDIS_URL },
+    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID },
+    auth: { jwtSecret: e.JWT_SECRET, tokenTtlSeconds: e.JWT_TTL_SECONDS },
+    limits: {
+      maxQueryDepth: e.MAX_QUERY_DEPTH,
+      maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,
+      signIn: { perEmail: e.SIGN_IN_ATTEMPTS_PER_EMAIL, perIp: e.SIGN_IN_ATTEMPTS_PER_IP, windowSeconds: e.SIGN_IN_WINDOW_SECONDS },
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { AuctionView } from './auction.js';
+
+export type BidStatus = 'LEADING' | 'OUTBID' | 'WON' | 'LOST' | 'CANCELLED';
+
+export interface BidView {
+  id: string;
+  auctionId: string;
+  bidderId: string;
+  amount: number;
+  seq: number;
+  placedAt: Date;
+  bidderAlias: string;
+}
+
+/** A bid's standing within its auction as the auction is now. */
+export function bidStatus(bid: Pick<BidView, 'id'>, auction: Pick<AuctionView, 'status' | 'leadingBidId' | 'reserveStatus'>): BidStatus {
+  const leading = auction.leadingBidId === bid.id;
+  switch (auction.status) {
+    case 'CANCELLED':
+      return 'CANCELLED';
+    case 'ENDED':
+      return leading && auction.reserveStatus !== 'NOT_MET' ? 'WON' : 'LOST';
+    default:
+      return leading ? 'LEADING' : 'OUTBID';
+  }
+}

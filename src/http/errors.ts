@@ -1,0 +1,56 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { AppError } from '../domain/errors.js';
+import { ErrorCode } from '../schema/error-code.js';
+
+// Apollo's own codes for documents that are malformed or do not fit the schema: the client's fault.
+const CLIENT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
+
+/** Whether an error means a dependency (database, Redis, Kafka) could not be reached. */
+export function isUnavailable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const { name, code, message } = current as { name?: string; code?: string; message?: string };
+    if (name === 'PrismaClientInitializationError') return true;
+    if (code && ['P1001', 'P1002', 'P1017', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001'].includes(code)) return true;
+    if (message && /connection (terminated|refused|closed)|Connection is closed|timeout exceeded when trying to connect|ECONNREFUSED/i.test(message)) return true;
+    current = (current as { cause?: unknown }).cause ?? (current as { originalError?: unknown }).originalError;
+  }
+  return false;
+}
+
+/** Whether an error reaches the client as it is: expected outcomes and the client's own mistakes. */
+export function isExpected(error: unknown): boolean {
+  return unwrapResolverError(error) instanceof AppError;
+}
+
+// Variable coercion names the place as `at "input.amount"` or `Variable "$email"`.
+function fieldFromMessage(message: string): string | undefined {
+  const at = /at "([^"]+)"/.exec(message)?.[1];
+  if (at) return at.split('.').at(-1)?.replace(/\[\d+\]$/, '');
+  return /Variable "\$(\w+)"/.exec(message)?.[1];
+}
+
+/** Shapes every error into a contract code; anything unexpected is masked. */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const cause = original instanceof Error && 'originalError' in original ? (original as { originalError?: unknown }).originalError : undefined;
+  const appError = original instanceof AppError ? original : cause instanceof AppError ? cause : undefined;
+  if (appError) {
+    const { http: _http, ...extensions } = appError.extensions as Record<string, unknown>;
+    if (appError.code === ErrorCode.BAD_USER_INPUT && !extensions.field) {
+      extensions.field = fieldFromMessage(formatted.message) ?? null;
+    }
+    return { ...formatted, message: cause === appError ? formatted.message : appError.message, extensions };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+    return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT, field: fieldFromMessage(formatted.message) ?? null, reason: code } };
+  }
+  if (isUnavailable(original)) {
+    return { message: 'A dependency is unavailable; nothing was changed. Retry with the same idempotencyKey.', path: formatted.path, extensions: { code: ErrorCode.UNAVAILABLE } };
+  }
+  return { message: 'Internal server error.', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}

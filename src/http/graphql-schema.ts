@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { buildSchema, type ContainerType } from 'type-graphql';
+import type { GraphQLSchema } from 'graphql';
+import type { ServiceDeps } from '../services/deps.js';
+import { DateTimeScalar } from '../schema/date-time.scalar.js';
+import { UserResolver } from '../resolvers/user.resolver.js';
+import { AuctionResolver } from '../resolvers/auction.resolver.js';
+import { BidResolver } from '../resolvers/bid.resolver.js';
+import { ServerTimeResolver } from '../resolvers/server-time.resolver.js';
+
+export const RESOLVERS = [UserResolver, AuctionResolver, BidResolver, ServerTimeResolver] as const;
+
+type ResolverClass = new (deps: ServiceDeps) => object;
+
+/** Builds the executable schema; each resolver gets the service dependencies through its constructor. */
+export async function buildGraphSchema(deps: ServiceDeps): Promise<GraphQLSchema> {
+  const instances = new Map<unknown, object>(RESOLVERS.map((Resolver: ResolverClass) => [Resolver, new Resolver(deps)]));
+  const container: ContainerType = {
+    get: (someClass) => {
+      const instance = instances.get(someClass);
+      if (!instance) throw new Error(`no resolver instance for ${String((someClass as { name?: string }).name)}`);
+      return instance;
+    },
+  };
+  return buildSchema({
+    resolvers: RESOLVERS,
+    container,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: false,
+    emitSchemaFile: false,
+  });
+}

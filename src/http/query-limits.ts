@@ -1,0 +1,70 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { AppError } from '../domain/errors.js';
+import { ErrorCode } from '../schema/error-code.js';
+
+/** The deepest field nesting of a document, following fragments. */
+export function queryDepth(document: DocumentNode): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const depthOf = (selectionSet: SelectionSetNode | undefined, visiting: Set<string>): number => {
+    if (!selectionSet) return 0;
+    let deepest = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        deepest = Math.max(deepest, selection.name.value.startsWith('__') ? 0 : 1 + depthOf(selection.selectionSet, visiting));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        deepest = Math.max(deepest, depthOf(selection.selectionSet, visiting));
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (fragment && !visiting.has(name)) deepest = Math.max(deepest, depthOf(fragment.selectionSet, new Set(visiting).add(name)));
+      }
+    }
+    return deepest;
+  };
+  let deepest = 0;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) deepest = Math.max(deepest, depthOf(definition.selectionSet, new Set()));
+  }
+  return deepest;
+}
+
+/** Refuses, before execution, a document nested deeper or costing more than the limits. */
+export function checkQueryLimits(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  operationName: string | undefined,
+  limits: { maxDepth: number; maxComplexity: number },
+): void {
+  const depth = queryDepth(document);
+  if (depth > limits.maxDepth) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `The query is nested ${depth} levels deep; the limit is ${limits.maxDepth}.`, { field: null, http: { status: 400 } });
+  }
+  const complexity = getComplexity({
+    schema,
+    query: document,
+    variables,
+    operationName,
+    estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
+  });
+  if (complexity > limits.maxComplexity) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `The query costs ${complexity}; the limit is ${limits.maxComplexity}.`, { field: null, http: { status: 400 } });
+  }
+}
+
+export function queryLimitsPlugin(limits: { maxDepth: number; maxComplexity: number }): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, schema }) {
+          checkQueryLimits(schema, document, request.variables ?? {}, request.operationName ?? undefined, limits);
+        },
+      };
+    },
+  };
+}

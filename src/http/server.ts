@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { parse, validate, type GraphQLError, type GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { RequestContext } from '../resolvers/context.js';
+import type { TokenService } from '../services/auth/tokens.js';
+import { AppError } from '../domain/errors.js';
+import { formatError, isExpected } from './errors.js';
+import { queryLimitsPlugin, checkQueryLimits } from './query-limits.js';
+
+export interface HttpDeps {
+  config: Config;
+  schema: GraphQLSchema;
+  tokens: TokenService;
+  logger: Logger;
+  /** Readiness: resolves when the database is reachable and migrated, rejects with the reason otherwise. */
+  checkReady(): Promise<void>;
+}
+
+export interface HttpServer {
+  listen(): Promise<{ port: number; url: string }>;
+  stop(): Promise<void>;
+}
+
+/** An invalid token is refused outright (401) rather than silently treated as anonymous. */
+async function viewerOf(tokens: TokenService, authorization: unknown) {
+  try {
+    return await tokens.viewerFromAuthorization(authorization);
+  } catch (error) {
+    if (error instanceof AppError) throw new AppError(error.code, error.message, { http: { status: 401 } });
+    throw error;
+  }
+}
+
+/** The gateway: GraphQL over HTTP and graphql-ws on one port, plus health and readiness probes. */
+export function createHttpServer(deps: HttpDeps): HttpServer {
+  const { config, schema, tokens, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer: Server = createServer(app);
+  const queryLimits = { maxDepth: config.limits.maxQueryDepth, maxComplexity: config.limits.maxQueryComplexity };
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wsCleanup = useServer<Record<string, unknown>, { context?: RequestContext }>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        try {
+          const viewer = await tokens.viewerFromAuthorization(ctx.connectionParams?.authorization);
+          ctx.extra.context = { viewer, requestId: randomUUID(), clientIp: ctx.extra.request.socket.remoteAddress ?? '', logger };
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: (ctx) => ctx.extra.context!,
+      // Subscriptions get the same document checks as HTTP: valid, not too deep, not too costly.
+      onSubscribe: (ctx, _id, payload) => {
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        try {
+          checkQueryLimits(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, queryLimits);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: ctx.extra.context };
+      },
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    formatError,
+    introspection: true,
+    csrfPrevention: true,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownGraceMs }),
+      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      config.http.playground ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageProductionDefault(),
+      queryLimitsPlugin(queryLimits),
+      {
+        async requestDidStart() {
+          return {
+            async didEncounterErrors({ errors, contextValue }) {
+              for (const error of errors) {
+                if (!isExpected(error)) contextValue.logger.error({ err: error.originalError ?? error, path: error.path }, 'request failed');
+              }
+            },
+          };
+        },
+      },
+    ],
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.checkReady();
+      res.json({ status: 'ready' });
+    } catch (error) {
+      res.status(503).json({ status: 'not ready', reason: error instanceof Error ? error.message : String(error) });
+    }
+  });
+
+  let started = false;
+  return {
+    async listen() {
+      await apollo.start();
+      started = true;
+      app.use(
+        '/graphql',
+        (req, res, next) => {
+          const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+          res.setHeader('x-request-id', requestId);
+          res.locals.requestId = requestId;
+          next();
+        },
+        express.json({ limit: '256kb' }),
+        expressMiddleware(apollo, {
+          context: async ({ req, res }) => {
+            const requestId = res.locals.requestId as string;
+            return {
+              viewer: await viewerOf(tokens, req.headers.authorization),
+              requestId,
+              clientIp: req.ip ?? req.socket.remoteAddress ?? '',
+              logger: logger.child({ requestId }),
+            };
+          },
+        }),
+      );
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.http.port, config.http.host, () => resolve());
+      });
+      const { port } = httpServer.address() as AddressInfo;
+      return { port, url: `http://127.0.0.1:${port}/graphql` };
+    },
+    async stop() {
+      if (started) await apollo.stop();
+      else httpServer.close();
+    },
+  };
+}

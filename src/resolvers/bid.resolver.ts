@@ -1,0 +1,41 @@
+import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import type { ServiceDeps } from '../services/deps.js';
+import type { RequestContext } from './context.js';
+import type { BidView } from '../domain/bid.js';
+import { Bid } from '../schema/bid.type.js';
+import { Auction } from '../schema/auction.type.js';
+import { User } from '../schema/user.type.js';
+import { BidStatus } from '../schema/enums.js';
+import { getBid } from '../services/bids/get-bid.js';
+import { bidderOf, bidStatusOf } from '../services/bids/bid-fields.js';
+import { getAuction } from '../services/auctions/read-auctions.js';
+
+@Resolver(() => Bid)
+export class BidResolver {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  @Query(() => Bid, { nullable: true })
+  bid(@Arg('id', () => ID) id: string) {
+    return getBid(this.deps, id);
+  }
+
+  @FieldResolver(() => Auction)
+  auction(@Root() bid: BidView) {
+    return getAuction(this.deps, bid.auctionId);
+  }
+
+  @FieldResolver(() => BidStatus)
+  status(@Root() bid: BidView) {
+    return bidStatusOf(this.deps, bid);
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: "Only the bidder themself and the auction's seller see this; null for everyone else." })
+  bidder(@Root() bid: BidView, @Ctx() ctx: RequestContext) {
+    return bidderOf(this.deps, ctx.viewer, bid);
+  }
+
+  @FieldResolver(() => Boolean)
+  isMine(@Root() bid: BidView, @Ctx() ctx: RequestContext) {
+    return ctx.viewer?.id === bid.bidderId;
+  }
+}

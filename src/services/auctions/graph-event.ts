@@ -1,0 +1,17 @@
+import type { StoredEvent } from './list-events.js';
+
+const DATE_FIELDS = new Set(['at', 'endsAt', 'placedAt']);
+
+// Stored payloads are JSON with ISO dates; the GraphQL types want Date objects back.
+const reviveDates = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(reviveDates);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [key, DATE_FIELDS.has(key) && typeof inner === 'string' ? new Date(inner) : reviveDates(inner)]),
+  );
+};
+
+/** A stored event in the shape of its AuctionEvent union member (discriminated by `type`). */
+export function toGraphEvent(event: StoredEvent): Record<string, unknown> {
+  return { ...(reviveDates(event.payload) as Record<string, unknown>), type: event.type, auctionId: event.auctionId, seq: event.seq, at: event.at };
+}

@@ -1,0 +1,29 @@
+import type { ServiceDeps } from '../deps.js';
+import { badInput } from '../../domain/errors.js';
+import { pageSize } from '../../domain/cursor.js';
+
+export interface StoredEvent {
+  type: 'BidPlaced' | 'AuctionExtended' | 'AuctionEnded' | 'AuctionCancelled';
+  auctionId: string;
+  seq: number;
+  at: Date;
+  payload: Record<string, unknown>;
+}
+
+/** An auction's events after `afterSeq`, oldest first: how a subscriber catches up after a gap. */
+export async function listEvents(deps: ServiceDeps, auctionId: string, args: { afterSeq: number; first?: number | null }): Promise<StoredEvent[]> {
+  if (!Number.isInteger(args.afterSeq) || args.afterSeq < 0) throw badInput('afterSeq', 'afterSeq must be 0 or more.');
+  const first = pageSize(args.first, 100, 500);
+  const rows = await deps.db.auctionEvent.findMany({
+    where: { auctionId, seq: { gt: args.afterSeq } },
+    orderBy: { seq: 'asc' },
+    take: first,
+  });
+  return rows.map((row) => ({
+    type: row.type as StoredEvent['type'],
+    auctionId: row.auctionId,
+    seq: row.seq,
+    at: row.at,
+    payload: row.payload as Record<string, unknown>,
+  }));
+}

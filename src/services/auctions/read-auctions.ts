@@ -1,0 +1,17 @@
+import type { ServiceDeps } from '../deps.js';
+import { viewAuction, type AuctionRecord, type AuctionView } from '../../domain/auction.js';
+import * as v from '../validate.js';
+
+/** Views of stored auctions as of now, with each one's live bid state laid over. */
+export async function viewAuctions(deps: ServiceDeps, records: AuctionRecord[]): Promise<AuctionView[]> {
+  const now = deps.clock.now();
+  return records.map((record) => viewAuction(record, now));
+}
+
+/** One auction as the viewer sees it now, or null when there is none. */
+export async function getAuction(deps: ServiceDeps, id: string): Promise<AuctionView | null> {
+  const record = await deps.db.auction.findUnique({ where: { id: v.uuid('id', id) } });
+  if (!record) return null;
+  const [view] = await viewAuctions(deps, [record]);
+  return view ?? null;
+}

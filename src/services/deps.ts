@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Clock } from '../domain/clock.js';
+import type { TokenService } from './auth/tokens.js';
+import type { SignInLimiter } from './auth/sign-in-limiter.js';
+
+/** What the use cases need from the outside world; built once in the composition root. */
+export interface ServiceDeps {
+  db: PrismaClient;
+  clock: Clock;
+  logger: Logger;
+  tokens: TokenService;
+  signInLimiter: SignInLimiter;
+}
