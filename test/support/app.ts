@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/config.js';
+import { startApp, type App, type Role } from '../../src/app.js';
+import type { Clock } from '../../src/domain/clock.js';
+import { createScratchDatabase, servicesOrSkip, type SkipContext } from './services.js';
+
+export type TestTarget = 'embedded' | 'services';
+
+export interface TestApp extends App {
+  url: string;
+  wsUrl: string;
+  target: TestTarget;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export const testTarget = (): TestTarget => (process.env.TEST_TARGET === 'services' ? 'services' : 'embedded');
+
+/**
+ * Starts the whole server on a random port against the suite's target: PGlite and in-process
+ * stand-ins ("embedded"), or the real Postgres, Redis and Kafka-protocol broker ("services").
+ */
+export async function startTestApp(
+  ctx: SkipContext,
+  options: { env?: Record<string, string>; roles?: Role[]; clock?: Clock } = {},
+): Promise<TestApp> {
+  const target = testTarget();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'auction-test-'));
+  const cleanups: Array<() => Promise<void>> = [() => rm(dataDir, { recursive: true, force: true })];
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_FORMAT: 'json',
+    JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-signing',
+  };
+  if (target === 'services') {
+    const services = servicesOrSkip(ctx);
+    const database = await createScratchDatabase(services.databaseUrl);
+    cleanups.push(() => database.drop());
+    Object.assign(env, { DATABASE_URL: database.url, MIGRATE_ON_START: 'true' });
+  }
+  Object.assign(env, options.env);
+  const app = await startApp(loadConfig(env, false), pino({ level: env.LOG_LEVEL ?? 'silent' }), {
+    roles: new Set(options.roles ?? ['gateway', 'workers']),
+    clock: options.clock,
+  });
+  const url = app.url!;
+  return {
+    ...app,
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    target,
+    env,
+    async close() {
+      await app.stop();
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    },
+  };
+}
