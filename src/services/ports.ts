@@ -1,0 +1,86 @@
+import type { LiveState } from '../domain/auction.js';
+
+/** A bid as it travels through the log (money in minor units, dates as ISO strings). */
+export interface BidPlacedMessage {
+  v: 1;
+  type: 'BidPlaced';
+  /** The bid id: reprocessing a message with a known id changes nothing. */
+  id: string;
+  auctionId: string;
+  seq: number;
+  at: string;
+  bid: { id: string; bidderId: string; amount: number; maxAmount: number | null; idempotencyKey: string; placedAt: string };
+  currentPrice: number;
+  bidCount: number;
+  minimumNextBid: number;
+  endsAt: string;
+  previousLeader: { bidId: string; bidderId: string; amount: number } | null;
+}
+
+/** What the price book needs to know of an auction to judge bids on it. */
+export interface BookEntry {
+  auctionId: string;
+  sellerId: string;
+  state: 'OPEN' | 'ENDED' | 'CANCELLED';
+  startsAt: Date;
+  endsAt: Date;
+  startingPrice: number;
+  currentPrice: number;
+  bidCount: number;
+  lastSeq: number;
+  leadingBidId: string | null;
+  leaderId: string | null;
+  leaderAmount: number | null;
+  /** Bids already accepted, so that a retried idempotency key keeps its answer after a reload. */
+  acceptedBids: Array<{ bidderId: string; idempotencyKey: string; message: BidPlacedMessage }>;
+}
+
+export interface BidCommand {
+  auctionId: string;
+  bidderId: string;
+  bidId: string;
+  amount: number;
+  maxAmount: number | null;
+  idempotencyKey: string;
+}
+
+export type BidDecision =
+  | { outcome: 'ACCEPTED'; message: BidPlacedMessage }
+  /** The same key and input as an earlier accepted bid: its message, unchanged. */
+  | { outcome: 'DUPLICATE'; message: BidPlacedMessage }
+  | { outcome: 'MISSING' }
+  | { outcome: 'NOT_ACTIVE'; status: 'SCHEDULED' | 'ENDED' | 'CANCELLED' }
+  | { outcome: 'OWN_AUCTION' }
+  | { outcome: 'TOO_LOW'; minimumNextBid: number }
+  | { outcome: 'KEY_REUSED' };
+
+/**
+ * The live, strongly consistent state of running auctions: one atomic decision per bid, on the
+ * price book's own clock. Redis in production, an in-process map by default.
+ */
+export interface PriceBook {
+  /** Loads an auction unless it is already there; true when this call loaded it. */
+  load(entry: BookEntry): Promise<boolean>;
+  /** Accepts or refuses a bid atomically; on acceptance assigns the next seq and records the leader. */
+  placeBid(command: BidCommand): Promise<BidDecision>;
+  /** Undoes an accepted bid that never reached the log, only if it still leads; true when undone. */
+  revert(message: BidPlacedMessage): Promise<boolean>;
+  /** The live state of the auctions it holds (missing ones are absent from the map). */
+  peek(auctionIds: string[]): Promise<Map<string, LiveState>>;
+  /** Marks an auction cancelled so no further bid is accepted; false when it already ended. */
+  cancel(auctionId: string): Promise<void>;
+  /** Moves the end of an auction that has no bid yet; false when a bid got there first. */
+  reschedule(auctionId: string, endsAt: Date): Promise<boolean>;
+  /** A bid accepted recently, before the worker persisted it (read-your-writes). */
+  recentBid(bidId: string): Promise<BidPlacedMessage | null>;
+  close(): Promise<void>;
+}
+
+/** The durable, ordered bid log (Kafka in production, an in-process log by default). */
+export interface BidLog {
+  /** Appends a message keyed by its auction and resolves once every in-sync replica has it. */
+  publish(message: BidPlacedMessage, options: { timeoutMs: number }): Promise<void>;
+  /** Whether the persisting consumer has committed everything in this auction's partition. */
+  isCaughtUp(auctionId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
