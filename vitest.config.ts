@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
@@ -11,7 +12,12 @@ const swcPlugin = () =>
     },
   });
 
+// Node's own resolution gives the dependencies graphql's CommonJS entry; the tests must see the same
+// module, or type-graphql's `instanceof GraphQLScalarType` checks fail across two copies.
+const resolve = { alias: [{ find: /^graphql$/, replacement: fileURLToPath(new URL('node_modules/graphql/index.js', import.meta.url)) }] };
+
 export default defineConfig({
+  resolve,
   oxc: false,
   esbuild: false,
   plugins: [swcPlugin()],
@@ -21,11 +27,13 @@ export default defineConfig({
     projects: [
       {
         plugins: [swcPlugin()],
+        resolve,
         oxc: false,
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
       },
       {
         plugins: [swcPlugin()],
+        resolve,
         oxc: false,
         test: {
           name: 'embedded',
@@ -38,6 +46,7 @@ export default defineConfig({
       },
       {
         plugins: [swcPlugin()],
+        resolve,
         oxc: false,
         test: {
           name: 'services',

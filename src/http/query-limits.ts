@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
-import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+// The CommonJS build shares graphql's CommonJS entry with everything else; its ESM build imports graphql's .mjs files.
+import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity/cjs';
 import { AppError } from '../domain/errors.js';
 import { ErrorCode } from '../schema/error-code.js';
 

@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import { startApp, type App, type Role } from '../../src/app.js';
 import type { Clock } from '../../src/domain/clock.js';
-import { createScratchDatabase, servicesOrSkip, type SkipContext } from './services.js';
+import { describe } from 'vitest';
+import { createScratchDatabase, servicesOrSkip } from './services.js';
 
 export type TestTarget = 'embedded' | 'services';
 
@@ -24,7 +25,6 @@ export const testTarget = (): TestTarget => (process.env.TEST_TARGET === 'servic
  * stand-ins ("embedded"), or the real Postgres, Redis and Kafka-protocol broker ("services").
  */
 export async function startTestApp(
-  ctx: SkipContext,
   options: { env?: Record<string, string>; roles?: Role[]; clock?: Clock } = {},
 ): Promise<TestApp> {
   const target = testTarget();
@@ -40,7 +40,8 @@ export async function startTestApp(
     JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-signing',
   };
   if (target === 'services') {
-    const services = servicesOrSkip(ctx);
+    const services = servicesOrSkip();
+    if (!services.available) throw new Error(`the services suite needs its services: ${services.reason}`);
     const database = await createScratchDatabase(services.databaseUrl);
     cleanups.push(() => database.drop());
     Object.assign(env, { DATABASE_URL: database.url, MIGRATE_ON_START: 'true' });
@@ -62,4 +63,14 @@ export async function startTestApp(
       for (const cleanup of cleanups.reverse()) await cleanup();
     },
   };
+}
+
+/**
+ * `describe` for suites that start the app: on the "services" target without its services (only
+ * possible outside CI, where global setup fails the run instead) the suite is skipped, saying why.
+ */
+export function describeApp(name: string, body: () => void): void {
+  const services = testTarget() === 'services' ? servicesOrSkip() : undefined;
+  if (services && !services.available) describe.skip(`${name} (skipped: ${services.reason})`, body);
+  else describe(name, body);
 }

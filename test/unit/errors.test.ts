@@ -13,7 +13,7 @@ describe('error formatting', () => {
   });
 
   it('passes an expected error through with its code and field', () => {
-    const error = new GraphQLError('x', { originalError: badInput('title', 'title must not be empty.') });
+    const error = new GraphQLError('title must not be empty.', { path: ['createAuction'], originalError: badInput('title', 'title must not be empty.') });
     expect(formatted(error)).toMatchObject({ message: 'title must not be empty.', extensions: { code: 'BAD_USER_INPUT', field: 'title' } });
   });
 
