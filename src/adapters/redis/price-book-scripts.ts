@@ -1,0 +1,146 @@
+// The price book's Lua scripts. They live in a TypeScript module rather than .lua files so that the
+// compiled build (dist/) carries them without a copy step.
+//
+// Every script touches only the two keys of one auction, which share the hash tag {<auctionId>}:
+//   KEYS[1] the auction HASH (BookEntry scalars; a null field is an absent field; times in epoch ms)
+//   KEYS[2] the idempotency HASH: bidderId .. '\n' .. idempotencyKey -> accepted BidPlacedMessage JSON
+
+/** ARGV: auctionId, bidId, bidderId, amount, maxAmount ('' for none), idempotencyKey, retentionMs, increment table. */
+export const PLACE_BID_LUA = `
+local auction, keys = KEYS[1], KEYS[2]
+local auctionId, bidId, bidderId = ARGV[1], ARGV[2], ARGV[3]
+local amount = tonumber(ARGV[4])
+local maxAmount = cjson.null
+if ARGV[5] ~= '' then maxAmount = tonumber(ARGV[5]) end
+local idempotencyKey, retentionMs = ARGV[6], tonumber(ARGV[7])
+
+-- The increment table comes from incrementTableArgs(): [upTo, increment]... then the top increment.
+local function increment(price)
+  for i = 8, #ARGV - 1, 2 do
+    if price < tonumber(ARGV[i]) then return tonumber(ARGV[i + 1]) end
+  end
+  return tonumber(ARGV[#ARGV])
+end
+
+-- Redis's Lua has no os.date: civil-from-days (H. Hinnant) gives the proleptic Gregorian date.
+local function iso(ms)
+  local secs = math.floor(ms / 1000)
+  local days = math.floor(secs / 86400)
+  local rem = secs - days * 86400
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local day = doy - math.floor((153 * mp + 2) / 5) + 1
+  local month = mp < 10 and mp + 3 or mp - 9
+  local year = yoe + era * 400
+  if month <= 2 then year = year + 1 end
+  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', year, month, day,
+    math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms - secs * 1000)
+end
+
+if redis.call('EXISTS', auction) == 0 then return {'MISSING'} end
+
+-- A retried key answers as it did the first time, whatever has happened to the auction since.
+local keyField = bidderId .. '\\n' .. idempotencyKey
+local stored = redis.call('HGET', keys, keyField)
+if stored then
+  local earlier = cjson.decode(stored).bid
+  if earlier.amount == amount and earlier.maxAmount == maxAmount then return {'DUPLICATE', stored} end
+  return {'KEY_REUSED'}
+end
+
+local f = redis.call('HMGET', auction, 'sellerId', 'state', 'startsAt', 'endsAt', 'startingPrice',
+  'currentPrice', 'bidCount', 'lastSeq', 'leadingBidId', 'leaderId', 'leaderAmount')
+local state, endsAt = f[2], tonumber(f[4])
+local currentPrice, bidCount, lastSeq = tonumber(f[6]), tonumber(f[7]), tonumber(f[8])
+
+-- The server's clock is the only clock: every bid on this auction is judged against the same one.
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+if state == 'CANCELLED' or state == 'ENDED' then return {'NOT_ACTIVE', state} end
+if now < tonumber(f[3]) then return {'NOT_ACTIVE', 'SCHEDULED'} end
+if now >= endsAt then return {'NOT_ACTIVE', 'ENDED'} end
+if bidderId == f[1] then return {'OWN_AUCTION'} end
+
+local minimum = tonumber(f[5])
+if bidCount > 0 then minimum = currentPrice + increment(currentPrice) end
+if amount < minimum then return {'TOO_LOW', tostring(minimum)} end
+
+local previousLeader = cjson.null
+if f[9] then previousLeader = { bidId = f[9], bidderId = f[10], amount = tonumber(f[11]) } end
+local at = iso(now)
+local message = cjson.encode({
+  v = 1, type = 'BidPlaced', id = bidId, auctionId = auctionId, seq = lastSeq + 1, at = at,
+  bid = { id = bidId, bidderId = bidderId, amount = amount, maxAmount = maxAmount,
+          idempotencyKey = idempotencyKey, placedAt = at },
+  currentPrice = amount, bidCount = bidCount + 1, minimumNextBid = amount + increment(amount),
+  endsAt = iso(endsAt), previousLeader = previousLeader,
+})
+
+redis.call('HSET', auction, 'currentPrice', amount, 'bidCount', bidCount + 1, 'lastSeq', lastSeq + 1,
+  'leadingBidId', bidId, 'leaderId', bidderId, 'leaderAmount', amount)
+redis.call('HSET', keys, keyField, message)
+redis.call('PEXPIREAT', keys, endsAt + retentionMs)
+return {'ACCEPTED', message}
+`;
+
+/** ARGV: bidId, idempotency field, previous leader's bidId ('' for none), bidderId, amount. */
+export const REVERT_LUA = `
+local auction = KEYS[1]
+-- Only the leading bid can be undone: a later bid has already been judged against it.
+if redis.call('HGET', auction, 'leadingBidId') ~= ARGV[1] then return 0 end
+if ARGV[3] == '' then
+  redis.call('HSET', auction, 'currentPrice', redis.call('HGET', auction, 'startingPrice'))
+  redis.call('HDEL', auction, 'leadingBidId', 'leaderId', 'leaderAmount')
+else
+  redis.call('HSET', auction, 'currentPrice', ARGV[5], 'leadingBidId', ARGV[3], 'leaderId', ARGV[4],
+    'leaderAmount', ARGV[5])
+end
+redis.call('HINCRBY', auction, 'bidCount', -1)
+redis.call('HINCRBY', auction, 'lastSeq', -1)
+redis.call('HDEL', KEYS[2], ARGV[2])
+return 1
+`;
+
+/** ARGV: expireAtMs, number of auction field/value args, auction fields..., idempotency fields... */
+export const LOAD_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local expireAt, n = ARGV[1], tonumber(ARGV[2])
+
+-- HSET in slices: unpack() of thousands of accepted bids would overflow Lua's C stack.
+local function hsetRange(key, from, to)
+  for i = from, to, 200 do
+    redis.call('HSET', key, unpack(ARGV, i, math.min(i + 199, to)))
+  end
+end
+
+hsetRange(KEYS[1], 3, 2 + n)
+redis.call('PEXPIREAT', KEYS[1], expireAt)
+-- Records left over from an evicted copy are not the truth any more: the entry's list is.
+redis.call('DEL', KEYS[2])
+if #ARGV > 2 + n then
+  hsetRange(KEYS[2], 3 + n, #ARGV)
+  redis.call('PEXPIREAT', KEYS[2], expireAt)
+end
+return 1
+`;
+
+export const CANCEL_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'state', 'CANCELLED') end
+return 0
+`;
+
+/** ARGV: endsAtMs, expireAtMs. */
+export const RESCHEDULE_LUA = `
+-- Nothing held here: the database is then the only record, so there is nothing to refuse.
+if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+if tonumber(redis.call('HGET', KEYS[1], 'bidCount')) ~= 0 then return 0 end
+redis.call('HSET', KEYS[1], 'endsAt', ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+return 1
+`;

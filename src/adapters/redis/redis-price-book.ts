@@ -1,0 +1,191 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { LiveState } from '../../domain/auction.js';
+import { incrementTableArgs } from '../../domain/increments.js';
+import type { BidDecision, BidPlacedMessage, BookEntry, PriceBook } from '../../services/ports.js';
+import { CANCEL_LUA, LOAD_LUA, PLACE_BID_LUA, RESCHEDULE_LUA, REVERT_LUA } from './price-book-scripts.js';
+
+/** How long an auction's keys outlive its end: late retries still get their original answer. */
+const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface RedisPriceBookOptions {
+  redis: Redis;
+  /** Prepended to every key, so that several books (or tests) can share one database. */
+  keyPrefix?: string;
+  /** How long an accepted bid stays readable by id before the worker has persisted it. */
+  recentBidTtlSeconds?: number;
+  /** Whether close() should quit the connection: only when the book was given one of its own. */
+  ownsConnection?: boolean;
+  logger?: Pick<Logger, 'warn'>;
+}
+
+type Arg = string | number;
+type ScriptCall = (...args: Arg[]) => Promise<unknown>;
+interface Scripts {
+  priceBookPlaceBid: ScriptCall;
+  priceBookRevert: ScriptCall;
+  priceBookLoad: ScriptCall;
+  priceBookCancel: ScriptCall;
+  priceBookReschedule: ScriptCall;
+}
+
+const SCRIPTS: Record<keyof Scripts, string> = {
+  priceBookPlaceBid: PLACE_BID_LUA,
+  priceBookRevert: REVERT_LUA,
+  priceBookLoad: LOAD_LUA,
+  priceBookCancel: CANCEL_LUA,
+  priceBookReschedule: RESCHEDULE_LUA,
+};
+
+/** Defines the scripts on the connection (ioredis then runs them by EVALSHA) and returns them typed. */
+function defineScripts(redis: Redis): Scripts {
+  for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua, numberOfKeys: 2 });
+  // defineCommand adds methods that ioredis's declarations cannot know about.
+  return redis as unknown as Scripts;
+}
+
+const LIVE_FIELDS = ['currentPrice', 'bidCount', 'lastSeq', 'leadingBidId', 'leaderId', 'endsAt'] as const;
+
+/** The price book on Redis: every decision is one Lua script on the server's clock. */
+export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook {
+  const { redis, keyPrefix = '', recentBidTtlSeconds = 600, ownsConnection = false, logger } = options;
+  const scripts = defineScripts(redis);
+  // The hash tag keeps both keys of one auction in one cluster slot, as a script requires.
+  const keysOf = (auctionId: string): [string, string] => {
+    const auctionKey = `${keyPrefix}auction:{${auctionId}}`;
+    return [auctionKey, `${auctionKey}:keys`];
+  };
+  const recentBidKey = (bidId: string) => `${keyPrefix}bid:{${bidId}}`;
+  const keyField = (bidderId: string, idempotencyKey: string) => `${bidderId}\n${idempotencyKey}`;
+
+  return {
+    async load(entry) {
+      const auctionFields = entryFields(entry);
+      const keyFields = entry.acceptedBids.flatMap((b) => [keyField(b.bidderId, b.idempotencyKey), JSON.stringify(b.message)]);
+      const expireAt = entry.endsAt.getTime() + RETENTION_MS;
+      const loaded = await scripts.priceBookLoad(...keysOf(entry.auctionId), expireAt, auctionFields.length, ...auctionFields, ...keyFields);
+      return loaded === 1;
+    },
+
+    async placeBid(command) {
+      const reply = (await scripts.priceBookPlaceBid(
+        ...keysOf(command.auctionId),
+        command.auctionId,
+        command.bidId,
+        command.bidderId,
+        command.amount,
+        command.maxAmount ?? '',
+        command.idempotencyKey,
+        RETENTION_MS,
+        ...incrementTableArgs(),
+      )) as [string, string?];
+      const decision = toDecision(reply);
+      if (decision.outcome === 'ACCEPTED') {
+        // The bid is accepted whatever happens here: failing now would hide a leader that exists,
+        // so a lost read-your-writes copy is only worth a warning.
+        try {
+          await redis.set(recentBidKey(decision.message.id), reply[1]!, 'EX', recentBidTtlSeconds);
+        } catch (error) {
+          logger?.warn({ err: error, bidId: decision.message.id }, 'could not record the recent bid');
+        }
+      }
+      return decision;
+    },
+
+    async revert(message) {
+      const previous = message.previousLeader;
+      const reverted = await scripts.priceBookRevert(
+        ...keysOf(message.auctionId),
+        message.bid.id,
+        keyField(message.bid.bidderId, message.bid.idempotencyKey),
+        previous?.bidId ?? '',
+        previous?.bidderId ?? '',
+        previous?.amount ?? '',
+      );
+      if (reverted !== 1) return false;
+      await redis.del(recentBidKey(message.bid.id));
+      return true;
+    },
+
+    async peek(auctionIds) {
+      const live = new Map<string, LiveState>();
+      if (auctionIds.length === 0) return live;
+      const pipeline = redis.pipeline();
+      for (const id of auctionIds) pipeline.hmget(keysOf(id)[0], ...LIVE_FIELDS);
+      const results = (await pipeline.exec()) ?? [];
+      auctionIds.forEach((id, i) => {
+        const [error, values] = results[i] ?? [new Error('no reply')];
+        if (error) throw error;
+        const state = toLiveState(values as Array<string | null>);
+        if (state) live.set(id, state);
+      });
+      return live;
+    },
+
+    async cancel(auctionId) {
+      await scripts.priceBookCancel(...keysOf(auctionId));
+    },
+
+    async reschedule(auctionId, endsAt) {
+      const moved = await scripts.priceBookReschedule(...keysOf(auctionId), endsAt.getTime(), endsAt.getTime() + RETENTION_MS);
+      return moved === 1;
+    },
+
+    async recentBid(bidId) {
+      const json = await redis.get(recentBidKey(bidId));
+      return json === null ? null : (JSON.parse(json) as BidPlacedMessage);
+    },
+
+    async close() {
+      if (ownsConnection) await redis.quit();
+    },
+  };
+}
+
+/** The auction hash as field/value pairs; a null field is left out rather than stored empty. */
+function entryFields(entry: BookEntry): Arg[] {
+  const fields: Record<string, Arg | null> = {
+    sellerId: entry.sellerId,
+    state: entry.state,
+    startsAt: entry.startsAt.getTime(),
+    endsAt: entry.endsAt.getTime(),
+    startingPrice: entry.startingPrice,
+    currentPrice: entry.currentPrice,
+    bidCount: entry.bidCount,
+    lastSeq: entry.lastSeq,
+    leadingBidId: entry.leadingBidId,
+    leaderId: entry.leaderId,
+    leaderAmount: entry.leaderAmount,
+  };
+  return Object.entries(fields).flatMap(([name, value]) => (value === null ? [] : [name, value]));
+}
+
+function toDecision([outcome, detail]: [string, string?]): BidDecision {
+  switch (outcome) {
+    case 'ACCEPTED':
+    case 'DUPLICATE':
+      return { outcome, message: JSON.parse(detail!) as BidPlacedMessage };
+    case 'NOT_ACTIVE':
+      return { outcome, status: detail as 'SCHEDULED' | 'ENDED' | 'CANCELLED' };
+    case 'TOO_LOW':
+      return { outcome, minimumNextBid: Number(detail) };
+    case 'MISSING':
+    case 'OWN_AUCTION':
+    case 'KEY_REUSED':
+      return { outcome };
+    default:
+      throw new Error(`unexpected price book reply: ${outcome}`);
+  }
+}
+
+function toLiveState([currentPrice, bidCount, lastSeq, leadingBidId, leaderId, endsAt]: Array<string | null>): LiveState | null {
+  if (currentPrice == null || bidCount == null || lastSeq == null || endsAt == null) return null;
+  return {
+    currentPrice: Number(currentPrice),
+    bidCount: Number(bidCount),
+    lastSeq: Number(lastSeq),
+    leadingBidId: leadingBidId ?? null,
+    leaderId: leaderId ?? null,
+    endsAt: new Date(Number(endsAt)),
+  };
+}

@@ -1,0 +1,481 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryPriceBook } from '../../src/adapters/memory/memory-price-book.js';
+import { createRedisPriceBook } from '../../src/adapters/redis/redis-price-book.js';
+import type { BidCommand, BidDecision, BidPlacedMessage, BookEntry, PriceBook } from '../../src/services/ports.js';
+
+// One suite, two implementations: the in-process book must decide exactly as the Redis scripts do.
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** Why the Redis book cannot be tested here, or null when it can. */
+async function redisUnavailable(): Promise<string | null> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // connect() only says the connection closed; the error event says why.
+  let cause: Error | undefined;
+  redis.on('error', (error: Error) => (cause = error));
+  try {
+    await redis.connect();
+    await redis.ping();
+    return null;
+  } catch (error) {
+    return `no Redis at ${REDIS_URL} (${(cause ?? (error as Error)).message}); set TEST_REDIS_URL or start one`;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const redisSkipReason = await redisUnavailable();
+if (redisSkipReason !== null && process.env.CI === 'true') {
+  throw new Error(`CI must test the Redis price book: ${redisSkipReason}`);
+}
+
+interface Harness {
+  book: PriceBook;
+  /** Another client of the same store, as a second gateway process would be. */
+  open(): PriceBook;
+  /** The Redis book's own connection and key prefix, to inspect what it stored. */
+  redis?: Redis;
+  prefix?: string;
+  dispose(): Promise<void>;
+}
+
+const factories: Array<{ name: string; skipReason: string | null; create(): Harness }> = [
+  {
+    name: 'memory',
+    skipReason: null,
+    create() {
+      const book = createMemoryPriceBook();
+      return { book, open: () => book, dispose: () => book.close() };
+    },
+  },
+  {
+    name: 'redis',
+    skipReason: redisSkipReason,
+    create() {
+      const prefix = `auction_test:price-book:${randomUUID()}:`;
+      const redis = new Redis(REDIS_URL);
+      const books: PriceBook[] = [];
+      const open = () => {
+        const book = createRedisPriceBook({ redis: new Redis(REDIS_URL), keyPrefix: prefix, ownsConnection: true });
+        books.push(book);
+        return book;
+      };
+      return {
+        book: open(),
+        open,
+        redis,
+        prefix,
+        async dispose() {
+          await deleteByPrefix(redis, prefix);
+          await Promise.all(books.map((b) => b.close()));
+          await redis.quit();
+        },
+      };
+    },
+  },
+];
+
+async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+function entry(overrides: Partial<BookEntry> = {}): BookEntry {
+  const now = Date.now();
+  return {
+    auctionId: randomUUID(),
+    sellerId: 'seller',
+    state: 'OPEN',
+    startsAt: new Date(now - HOUR),
+    endsAt: new Date(now + HOUR),
+    startingPrice: 10_00,
+    currentPrice: 10_00,
+    bidCount: 0,
+    lastSeq: 0,
+    leadingBidId: null,
+    leaderId: null,
+    leaderAmount: null,
+    acceptedBids: [],
+    ...overrides,
+  };
+}
+
+function bid(auction: BookEntry, amount: number, overrides: Partial<BidCommand> = {}): BidCommand {
+  return {
+    auctionId: auction.auctionId,
+    bidderId: 'alice',
+    bidId: randomUUID(),
+    amount,
+    maxAmount: null,
+    idempotencyKey: randomUUID(),
+    ...overrides,
+  };
+}
+
+function accepted(decision: BidDecision): BidPlacedMessage {
+  if (decision.outcome !== 'ACCEPTED') throw new Error(`expected ACCEPTED, got ${JSON.stringify(decision)}`);
+  return decision.message;
+}
+
+describe.each(factories)('the $name price book', ({ skipReason, create }) => {
+  let h: Harness;
+  let book: PriceBook;
+
+  beforeEach((ctx) => {
+    if (skipReason !== null) ctx.skip(skipReason);
+    h = create();
+    book = h.book;
+  });
+  afterEach(async () => {
+    await h?.dispose();
+  });
+
+  const liveOf = async (auctionId: string) => (await book.peek([auctionId])).get(auctionId);
+
+  it('accepts a first bid equal to the starting price and describes it in full', async () => {
+    const auction = entry({ endsAt: new Date(Date.UTC(2999, 1, 28, 23, 59, 59, 7)) });
+    await book.load(auction);
+    const command = bid(auction, 10_00, { maxAmount: 15_00 });
+    const before = Date.now();
+
+    const message = accepted(await book.placeBid(command));
+
+    expect(message).toEqual({
+      v: 1,
+      type: 'BidPlaced',
+      id: command.bidId,
+      auctionId: auction.auctionId,
+      seq: 1,
+      at: message.bid.placedAt,
+      bid: { id: command.bidId, bidderId: 'alice', amount: 10_00, maxAmount: 15_00, idempotencyKey: command.idempotencyKey, placedAt: message.at },
+      currentPrice: 10_00,
+      bidCount: 1,
+      minimumNextBid: 10_50,
+      endsAt: '2999-02-28T23:59:59.007Z',
+      previousLeader: null,
+    });
+    expect(new Date(message.at).toISOString()).toBe(message.at);
+    expect(Math.abs(Date.parse(message.at) - before)).toBeLessThan(5_000);
+    expect(await liveOf(auction.auctionId)).toEqual({
+      currentPrice: 10_00,
+      bidCount: 1,
+      lastSeq: 1,
+      leadingBidId: command.bidId,
+      leaderId: 'alice',
+      endsAt: auction.endsAt,
+    });
+  });
+
+  it('refuses a first bid below the starting price, naming the starting price', async () => {
+    const auction = entry();
+    await book.load(auction);
+    expect(await book.placeBid(bid(auction, 9_99))).toEqual({ outcome: 'TOO_LOW', minimumNextBid: 10_00 });
+  });
+
+  it('refuses a bid equal to the current price, naming the minimum next bid', async () => {
+    const auction = entry();
+    await book.load(auction);
+    accepted(await book.placeBid(bid(auction, 10_00)));
+    expect(await book.placeBid(bid(auction, 10_00, { bidderId: 'bob' }))).toEqual({ outcome: 'TOO_LOW', minimumNextBid: 10_50 });
+  });
+
+  it.each([
+    [99, 1_04],
+    [1_00, 1_25],
+    [4_99, 5_24],
+    [5_00, 5_50],
+    [24_99, 25_49],
+    [25_00, 26_00],
+    [99_99, 100_99],
+    [100_00, 102_50],
+    [249_99, 252_49],
+    [250_00, 255_00],
+    [499_99, 504_99],
+    [500_00, 510_00],
+    [999_99, 1_009_99],
+    [1_000_00, 1_025_00],
+    [2_500_00, 2_550_00],
+    [5_000_00, 5_100_00],
+    [9_999_999_00, 10_000_099_00],
+  ])('requires the increment of the price band above a current price of %i: at least %i', async (price, minimum) => {
+    const auction = entry({
+      startingPrice: 50,
+      currentPrice: price,
+      bidCount: 3,
+      lastSeq: 3,
+      leadingBidId: 'earlier-bid',
+      leaderId: 'carol',
+      leaderAmount: price,
+    });
+    await book.load(auction);
+    expect(await book.placeBid(bid(auction, minimum - 1))).toEqual({ outcome: 'TOO_LOW', minimumNextBid: minimum });
+    const message = accepted(await book.placeBid(bid(auction, minimum)));
+    expect(message.seq).toBe(4);
+    expect(message.previousLeader).toEqual({ bidId: 'earlier-bid', bidderId: 'carol', amount: price });
+  });
+
+  it('lets the leader raise their own bid, naming themself as the previous leader', async () => {
+    const auction = entry();
+    await book.load(auction);
+    const first = accepted(await book.placeBid(bid(auction, 10_00)));
+    const raised = accepted(await book.placeBid(bid(auction, 20_00)));
+    expect(raised.previousLeader).toEqual({ bidId: first.id, bidderId: 'alice', amount: 10_00 });
+    expect(raised).toMatchObject({ seq: 2, bidCount: 2, currentPrice: 20_00, minimumNextBid: 20_50 });
+  });
+
+  it("refuses a bid on the bidder's own auction", async () => {
+    const auction = entry();
+    await book.load(auction);
+    expect(await book.placeBid(bid(auction, 10_00, { bidderId: 'seller' }))).toEqual({ outcome: 'OWN_AUCTION' });
+  });
+
+  it.each([
+    ['SCHEDULED', () => entry({ startsAt: new Date(Date.now() + HOUR), endsAt: new Date(Date.now() + 2 * HOUR) })],
+    ['ENDED', () => entry({ endsAt: new Date(Date.now() - 1_000) })],
+    ['ENDED', () => entry({ state: 'ENDED' })],
+    ['CANCELLED', () => entry({ state: 'CANCELLED' })],
+  ] as const)('refuses a bid while the auction is %s', async (status, make) => {
+    const auction = make();
+    await book.load(auction);
+    expect(await book.placeBid(bid(auction, 10_00))).toEqual({ outcome: 'NOT_ACTIVE', status });
+    expect((await liveOf(auction.auctionId))?.bidCount).toBe(0);
+  });
+
+  it('refuses bids once the auction is cancelled', async () => {
+    const auction = entry();
+    await book.load(auction);
+    await book.cancel(auction.auctionId);
+    expect(await book.placeBid(bid(auction, 10_00))).toEqual({ outcome: 'NOT_ACTIVE', status: 'CANCELLED' });
+  });
+
+  it('does nothing when cancelling an auction it does not hold', async () => {
+    await book.cancel('unknown');
+    expect(await book.peek(['unknown'])).toEqual(new Map());
+  });
+
+  it('reports an auction it does not hold as missing', async () => {
+    expect(await book.placeBid(bid(entry(), 10_00))).toEqual({ outcome: 'MISSING' });
+  });
+
+  it('answers a retried key with the original message and changes nothing', async () => {
+    const auction = entry();
+    await book.load(auction);
+    const command = bid(auction, 10_00);
+    const original = accepted(await book.placeBid(command));
+    accepted(await book.placeBid(bid(auction, 11_00, { bidderId: 'bob' })));
+
+    const retry = await book.placeBid({ ...command, bidId: randomUUID() });
+
+    expect(retry).toEqual({ outcome: 'DUPLICATE', message: original });
+    expect((await liveOf(auction.auctionId))?.lastSeq).toBe(2);
+  });
+
+  it('refuses a key reused with a different amount or maximum', async () => {
+    const auction = entry();
+    await book.load(auction);
+    const command = bid(auction, 10_00);
+    accepted(await book.placeBid(command));
+    expect(await book.placeBid({ ...command, amount: 12_00 })).toEqual({ outcome: 'KEY_REUSED' });
+    expect(await book.placeBid({ ...command, maxAmount: 20_00 })).toEqual({ outcome: 'KEY_REUSED' });
+  });
+
+  it("keeps one bidder's keys apart from another's", async () => {
+    const auction = entry();
+    await book.load(auction);
+    const command = bid(auction, 10_00);
+    accepted(await book.placeBid(command));
+    expect(accepted(await book.placeBid({ ...command, bidderId: 'bob', bidId: randomUUID(), amount: 11_00 })).seq).toBe(2);
+  });
+
+  it('reverts the leading bid to exactly the state before it and frees its key', async () => {
+    const auction = entry();
+    await book.load(auction);
+    const initial = await liveOf(auction.auctionId);
+    const first = accepted(await book.placeBid(bid(auction, 10_00)));
+    const afterFirst = await liveOf(auction.auctionId);
+    const secondCommand = bid(auction, 12_00, { bidderId: 'bob' });
+    const second = accepted(await book.placeBid(secondCommand));
+    expect(await book.recentBid(second.id)).toEqual(second);
+
+    expect(await book.revert(second)).toBe(true);
+    expect(await liveOf(auction.auctionId)).toEqual(afterFirst);
+    expect(await book.recentBid(second.id)).toBeNull();
+
+    const again = accepted(await book.placeBid(secondCommand));
+    expect(again).toMatchObject({ seq: 2, previousLeader: { bidId: first.id, bidderId: 'alice', amount: 10_00 } });
+
+    expect(await book.revert(again)).toBe(true);
+    expect(await book.revert(first)).toBe(true);
+    expect(await liveOf(auction.auctionId)).toEqual(initial);
+    expect(accepted(await book.placeBid(bid(auction, 10_00))).seq).toBe(1);
+  });
+
+  it('does not revert a bid that no longer leads', async () => {
+    const auction = entry();
+    await book.load(auction);
+    const first = accepted(await book.placeBid(bid(auction, 10_00)));
+    accepted(await book.placeBid(bid(auction, 12_00, { bidderId: 'bob' })));
+    const before = await liveOf(auction.auctionId);
+
+    expect(await book.revert(first)).toBe(false);
+    expect(await liveOf(auction.auctionId)).toEqual(before);
+    expect(await book.placeBid(bid(auction, 10_00, { idempotencyKey: first.bid.idempotencyKey }))).toEqual({
+      outcome: 'DUPLICATE',
+      message: first,
+    });
+  });
+
+  it('loads an auction only when absent, never overwriting what it holds', async () => {
+    const auction = entry();
+    expect(await book.load(auction)).toBe(true);
+    accepted(await book.placeBid(bid(auction, 10_00)));
+
+    expect(await book.load({ ...auction, currentPrice: 50_00, endsAt: new Date(Date.now() + DAY) })).toBe(false);
+    expect(await liveOf(auction.auctionId)).toMatchObject({ currentPrice: 10_00, bidCount: 1, endsAt: auction.endsAt });
+  });
+
+  it('carries accepted keys and the leader across a reload', async () => {
+    const source = entry();
+    await book.load(source);
+    const command = bid(source, 10_00);
+    const message = accepted(await book.placeBid(command));
+
+    const reloaded: BookEntry = {
+      ...source,
+      auctionId: randomUUID(),
+      currentPrice: 10_00,
+      bidCount: 1,
+      lastSeq: 1,
+      leadingBidId: message.id,
+      leaderId: 'alice',
+      leaderAmount: 10_00,
+      acceptedBids: [{ bidderId: 'alice', idempotencyKey: command.idempotencyKey, message }],
+    };
+    expect(await book.load(reloaded)).toBe(true);
+    expect(await book.placeBid({ ...command, auctionId: reloaded.auctionId })).toEqual({ outcome: 'DUPLICATE', message });
+    const next = accepted(await book.placeBid(bid(reloaded, 10_50, { bidderId: 'bob' })));
+    expect(next).toMatchObject({ seq: 2, previousLeader: { bidId: message.id, bidderId: 'alice', amount: 10_00 } });
+  });
+
+  it('serialises 200 concurrent bids: gapless seq, rising amounts, the highest wins', async () => {
+    const auction = entry({ startingPrice: 1_00, currentPrice: 1_00 });
+    await book.load(auction);
+    const clients = [book, h.open(), h.open(), h.open()];
+    // A rising ramp, with random bids around it that sometimes overtake it and mostly fall short.
+    const commands = Array.from({ length: 200 }, (_, i) => {
+      const ramp = 1_00 + i * 3_00;
+      const amount = i % 2 === 0 ? ramp : ramp + Math.floor(Math.random() * 13_00) - 10_00;
+      return bid(auction, Math.max(amount, 1), { bidderId: `bidder-${i % 7}` });
+    });
+
+    const decisions = await Promise.all(commands.map((c, i) => clients[i % clients.length]!.placeBid(c)));
+
+    const messages = decisions.flatMap((d) => (d.outcome === 'ACCEPTED' ? [d.message] : [])).sort((a, b) => a.seq - b.seq);
+    expect(decisions.filter((d) => d.outcome !== 'ACCEPTED' && d.outcome !== 'TOO_LOW')).toEqual([]);
+    expect(messages.length).toBeGreaterThan(20);
+    expect(messages.map((m) => m.seq)).toEqual(messages.map((_, i) => i + 1));
+    messages.slice(1).forEach((m, i) => {
+      expect(m.bid.amount).toBeGreaterThanOrEqual(messages[i]!.minimumNextBid);
+      expect(m.previousLeader?.bidId).toBe(messages[i]!.id);
+    });
+    const last = messages.at(-1)!;
+    expect(await liveOf(auction.auctionId)).toMatchObject({
+      currentPrice: Math.max(...messages.map((m) => m.bid.amount)),
+      bidCount: messages.length,
+      lastSeq: messages.length,
+      leadingBidId: last.id,
+    });
+  });
+
+  it('peeks at the auctions it holds and leaves out the others', async () => {
+    const a = entry();
+    const b = entry({ currentPrice: 30_00, bidCount: 2, lastSeq: 5, leadingBidId: 'b1', leaderId: 'bob', leaderAmount: 30_00 });
+    await book.load(a);
+    await book.load(b);
+
+    const live = await book.peek([a.auctionId, 'unknown', b.auctionId]);
+
+    expect([...live.keys()].sort()).toEqual([a.auctionId, b.auctionId].sort());
+    expect(live.get(a.auctionId)).toEqual({ currentPrice: 10_00, bidCount: 0, lastSeq: 0, leadingBidId: null, leaderId: null, endsAt: a.endsAt });
+    expect(live.get(b.auctionId)).toEqual({ currentPrice: 30_00, bidCount: 2, lastSeq: 5, leadingBidId: 'b1', leaderId: 'bob', endsAt: b.endsAt });
+    expect(await book.peek([])).toEqual(new Map());
+  });
+
+  it('reschedules an auction only while it has no bid', async () => {
+    const auction = entry();
+    await book.load(auction);
+    const later = new Date(auction.endsAt.getTime() + HOUR);
+
+    expect(await book.reschedule(auction.auctionId, later)).toBe(true);
+    expect((await liveOf(auction.auctionId))?.endsAt).toEqual(later);
+    expect(accepted(await book.placeBid(bid(auction, 10_00))).endsAt).toBe(later.toISOString());
+
+    expect(await book.reschedule(auction.auctionId, new Date(later.getTime() + HOUR))).toBe(false);
+    expect((await liveOf(auction.auctionId))?.endsAt).toEqual(later);
+  });
+
+  it('reschedules an auction it does not hold, leaving the database the only record', async () => {
+    expect(await book.reschedule('unknown', new Date())).toBe(true);
+    expect(await book.peek(['unknown'])).toEqual(new Map());
+  });
+
+  it('returns a recently accepted bid by id, and nothing for an unknown one', async () => {
+    const auction = entry();
+    await book.load(auction);
+    const message = accepted(await book.placeBid(bid(auction, 10_00)));
+    expect(await book.recentBid(message.id)).toEqual(message);
+    expect(await book.recentBid('unknown')).toBeNull();
+  });
+});
+
+describe('the memory price book', () => {
+  it('forgets a recent bid once its time to live has passed', async () => {
+    let now = Date.now();
+    const book = createMemoryPriceBook({ clock: () => now, recentBidTtlSeconds: 60 });
+    const auction = entry();
+    await book.load(auction);
+    const message = accepted(await book.placeBid(bid(auction, 10_00)));
+
+    now += 59_000;
+    expect(await book.recentBid(message.id)).toEqual(message);
+    now += 1_000;
+    expect(await book.recentBid(message.id)).toBeNull();
+  });
+
+  it('judges bids on its own clock', async () => {
+    let now = Date.now();
+    const book = createMemoryPriceBook({ clock: () => now });
+    const auction = entry();
+    await book.load(auction);
+    now = auction.endsAt.getTime();
+    expect(await book.placeBid(bid(auction, 10_00))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+  });
+});
+
+describe('the redis price book', () => {
+  it('keeps the keys of an auction in one hash slot, expiring a week after it ends', async (ctx) => {
+    if (redisSkipReason !== null) ctx.skip(redisSkipReason);
+    const h = factories.find((f) => f.name === 'redis')!.create();
+    try {
+      const auction = entry();
+      await h.book.load(auction);
+      const message = accepted(await h.book.placeBid(bid(auction, 10_00)));
+      const auctionKey = `${h.prefix}auction:{${auction.auctionId}}`;
+      const expiry = auction.endsAt.getTime() + 7 * DAY;
+
+      expect(await h.redis!.pexpiretime(auctionKey)).toBe(expiry);
+      expect(await h.redis!.pexpiretime(`${auctionKey}:keys`)).toBe(expiry);
+      expect(await h.redis!.ttl(`${h.prefix}bid:{${message.id}}`)).toBeGreaterThan(590);
+    } finally {
+      await h.dispose();
+    }
+  });
+});
