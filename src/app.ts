@@ -11,6 +11,8 @@ import { SignInLimiter } from './services/auth/sign-in-limiter.js';
 import type { ServiceDeps } from './services/deps.js';
 import { buildGraphSchema } from './http/graphql-schema.js';
 import { createHttpServer } from './http/server.js';
+import { BID_PERSISTER_GROUP, createBiddingAdapters } from './adapters/bidding.js';
+import { createBidWorker } from './workers/bid-worker.js';
 
 export type Role = 'gateway' | 'workers';
 
@@ -58,6 +60,9 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
     }
 
+    const bidding = await createBiddingAdapters(config, logger);
+    closers.push(() => bidding.close());
+
     const { perEmail, perIp, windowSeconds } = config.limits.signIn;
     const deps: ServiceDeps = {
       db: db.prisma,
@@ -68,7 +73,15 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
         new RateLimiterMemory({ keyPrefix: 'sign-in-email', points: perEmail, duration: windowSeconds }),
         new RateLimiterMemory({ keyPrefix: 'sign-in-ip', points: perIp, duration: 60 }),
       ),
+      priceBook: bidding.priceBook,
+      bidLog: bidding.bidLog,
     };
+
+    if (options.roles.has('workers')) {
+      const worker = createBidWorker({ db: db.prisma, consumer: bidding.consumer(BID_PERSISTER_GROUP), dlq: bidding.dlq, logger });
+      await worker.start();
+      closers.push(() => worker.stop());
+    }
 
     let address: { port: number; url: string } | undefined;
     if (options.roles.has('gateway')) {

@@ -32,6 +32,12 @@ const EnvSchema = z.object({
     .transform((v) => v.split(',').map((b) => b.trim()).filter(Boolean))
     .optional(),
   KAFKA_CLIENT_ID: z.string().default('auction-platform'),
+  KAFKA_BID_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('bid-events'),
+  KAFKA_GROUP_PREFIX: z.string().default(''),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
+  KAFKA_HEARTBEAT_MS: z.coerce.number().int().min(50).default(3_000),
+  KAFKA_MAX_WAIT_MS: z.coerce.number().int().min(1).default(100),
+  REDIS_KEY_PREFIX: z.string().default(''),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   PLAYGROUND: bool.optional(),
@@ -52,8 +58,16 @@ export interface Config {
   log: { level: string; format: 'pretty' | 'json' };
   dataDir: string;
   database: { url?: string; poolSize: number; migrateOnStart: boolean; migrationsDir: string };
-  redis: { url?: string };
-  kafka: { brokers?: string[]; clientId: string };
+  redis: { url?: string; keyPrefix: string };
+  kafka: {
+    brokers?: string[];
+    clientId: string;
+    bidTopic: string;
+    groupPrefix: string;
+    sessionTimeoutMs: number;
+    heartbeatMs: number;
+    maxWaitMs: number;
+  };
   auth: { jwtSecret?: string; tokenTtlSeconds: number };
   limits: {
     maxQueryDepth: number;
@@ -98,8 +112,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       migrateOnStart: e.MIGRATE_ON_START || !e.DATABASE_URL,
       migrationsDir: e.MIGRATIONS_DIR,
     },
-    redis: { url: e.REDIS_URL },
-    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID },
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: e.KAFKA_CLIENT_ID,
+      bidTopic: e.KAFKA_BID_TOPIC,
+      groupPrefix: e.KAFKA_GROUP_PREFIX,
+      sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatMs: e.KAFKA_HEARTBEAT_MS,
+      maxWaitMs: e.KAFKA_MAX_WAIT_MS,
+    },
     auth: { jwtSecret: e.JWT_SECRET, tokenTtlSeconds: e.JWT_TTL_SECONDS },
     limits: {
       maxQueryDepth: e.MAX_QUERY_DEPTH,

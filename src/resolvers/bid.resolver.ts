@@ -1,8 +1,10 @@
-import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { ServiceDeps } from '../services/deps.js';
 import type { RequestContext } from './context.js';
 import type { BidView } from '../domain/bid.js';
-import { Bid } from '../schema/bid.type.js';
+import { Bid, PlaceBidPayload } from '../schema/bid.type.js';
+import { PlaceBidInput } from '../schema/bid.input.js';
+import { placeBid } from '../services/bids/place-bid.js';
 import { Auction } from '../schema/auction.type.js';
 import { User } from '../schema/user.type.js';
 import { BidStatus } from '../schema/enums.js';
@@ -17,6 +19,11 @@ export class BidResolver {
   @Query(() => Bid, { nullable: true })
   bid(@Arg('id', () => ID) id: string) {
     return getBid(this.deps, id);
+  }
+
+  @Mutation(() => PlaceBidPayload)
+  placeBid(@Arg('input', () => PlaceBidInput) input: PlaceBidInput, @Ctx() ctx: RequestContext) {
+    return placeBid(this.deps, ctx.viewer, input);
   }
 
   @FieldResolver(() => Auction)

@@ -3,6 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Clock } from '../domain/clock.js';
 import type { TokenService } from './auth/tokens.js';
 import type { SignInLimiter } from './auth/sign-in-limiter.js';
+import type { BidLog, PriceBook } from './ports.js';
 
 /** What the use cases need from the outside world; built once in the composition root. */
 export interface ServiceDeps {
@@ -11,4 +12,6 @@ export interface ServiceDeps {
   logger: Logger;
   tokens: TokenService;
   signInLimiter: SignInLimiter;
+  priceBook: PriceBook;
+  bidLog: BidLog;
 }

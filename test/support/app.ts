@@ -44,7 +44,20 @@ export async function startTestApp(
     if (!services.available) throw new Error(`the services suite needs its services: ${services.reason}`);
     const database = await createScratchDatabase(services.databaseUrl);
     cleanups.push(() => database.drop());
-    Object.assign(env, { DATABASE_URL: database.url, MIGRATE_ON_START: 'true' });
+    // Each app gets its own topic, groups and keys: apps of other test files share the broker and Redis.
+    const scope = path.basename(dataDir).replace(/[^a-zA-Z0-9]/g, '');
+    Object.assign(env, {
+      DATABASE_URL: database.url,
+      MIGRATE_ON_START: 'true',
+      REDIS_URL: services.redisUrl,
+      REDIS_KEY_PREFIX: `${scope}:`,
+      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      KAFKA_BID_TOPIC: `bid-events-${scope}`,
+      KAFKA_GROUP_PREFIX: `${scope}-`,
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      KAFKA_HEARTBEAT_MS: '300',
+      KAFKA_MAX_WAIT_MS: '20',
+    });
   }
   Object.assign(env, options.env);
   const app = await startApp(loadConfig(env, false), pino({ level: env.LOG_LEVEL ?? 'silent' }), {

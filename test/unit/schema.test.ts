@@ -5,11 +5,8 @@ import { printGraphSchema } from '../../src/http/print-schema.js';
 
 // Parts of the contract that later work builds; this list only ever shrinks.
 const NOT_YET_BUILT = new Set([
-  'PlaceBidPayload was removed.',
   'OutbidEvent was removed.',
-  'PlaceBidInput was removed.',
   'Subscription was removed.',
-  'Mutation.placeBid was removed.',
   'Mutation.buyNow was removed.',
 ]);
 

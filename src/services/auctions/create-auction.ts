@@ -45,6 +45,21 @@ export async function createAuction(deps: ServiceDeps, viewer: Viewer, input: Cr
       softCloseSeconds,
     },
   });
+  await deps.priceBook.load({
+    auctionId: record.id,
+    sellerId: record.sellerId,
+    state: record.state,
+    startsAt: record.startsAt,
+    endsAt: record.endsAt,
+    startingPrice: record.startingPrice,
+    currentPrice: record.currentPrice,
+    bidCount: 0,
+    lastSeq: 0,
+    leadingBidId: null,
+    leaderId: null,
+    leaderAmount: null,
+    acceptedBids: [],
+  });
   const [view] = await viewAuctions(deps, [record]);
   return view!;
 }

@@ -4,8 +4,9 @@ import * as v from '../validate.js';
 
 /** Views of stored auctions as of now, with each one's live bid state laid over. */
 export async function viewAuctions(deps: ServiceDeps, records: AuctionRecord[]): Promise<AuctionView[]> {
+  const live = records.length > 0 ? await deps.priceBook.peek(records.map((r) => r.id)) : new Map();
   const now = deps.clock.now();
-  return records.map((record) => viewAuction(record, now));
+  return records.map((record) => viewAuction(record, now, live.get(record.id)));
 }
 
 /** One auction as the viewer sees it now, or null when there is none. */

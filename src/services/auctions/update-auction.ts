@@ -45,6 +45,10 @@ export async function updateAuction(deps: ServiceDeps, viewer: Viewer, id: strin
     Object.assign(data, { reservePrice: prices.reservePrice, buyNowPrice: prices.buyNowPrice, endsAt });
   }
   if (Object.keys(data).length === 0) return auction;
+  // The price book decides "before the first bid" atomically against bids in flight.
+  if (lockedChanges.length > 0 && !(await deps.priceBook.reschedule(auction.id, (data.endsAt as Date) ?? auction.endsAt))) {
+    throw badInput(lockedChanges[0]!, `${lockedChanges[0]} cannot change once the auction has a bid.`);
+  }
 
   // The conditions make the change atomic against a bid or a cancellation landing in between.
   const updated = await deps.db.auction.updateMany({

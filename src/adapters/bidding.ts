@@ -1,0 +1,80 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { BidLog, PriceBook } from '../services/ports.js';
+import type { DeadLetterQueue, LogConsumer } from '../workers/log-consumer.js';
+import { createRedisPriceBook } from './redis/redis-price-book.js';
+import { createMemoryPriceBook } from './memory/memory-price-book.js';
+import { createKafkaBidLog } from './kafka/kafka-bid-log.js';
+import { createKafkaLogConsumer } from './kafka/kafka-consumer.js';
+import { createKafkaDeadLetterQueue } from './kafka/kafka-dlq.js';
+import { createMemoryBidLog } from './memory/memory-bid-log.js';
+import { createMemoryDeadLetterQueue } from './memory/memory-dlq.js';
+
+export const BID_PERSISTER_GROUP = 'bid-persister';
+
+/** The bidding edges the config asks for: Redis or in-process price book, Kafka or in-process log. */
+export interface BiddingAdapters {
+  priceBook: PriceBook;
+  bidLog: BidLog;
+  /** A new member of a consumer group on the bid log. */
+  consumer(group: string): LogConsumer;
+  dlq: DeadLetterQueue;
+  close(): Promise<void>;
+}
+
+export async function createBiddingAdapters(config: Config, logger: Logger): Promise<BiddingAdapters> {
+  const closers: Array<() => Promise<unknown>> = [];
+  try {
+    let priceBook: PriceBook;
+    if (config.redis.url) {
+      const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3_000, lazyConnect: true });
+      await redis.connect();
+      priceBook = createRedisPriceBook({ redis, keyPrefix: config.redis.keyPrefix, ownsConnection: true, logger: logger.child({ component: 'price-book' }) });
+    } else {
+      priceBook = createMemoryPriceBook();
+    }
+    closers.push(() => priceBook.close());
+
+    const { kafka } = config;
+    const groupId = (group: string) => `${kafka.groupPrefix}${group}`;
+    if (kafka.brokers) {
+      const client = { brokers: kafka.brokers, clientId: kafka.clientId, logger };
+      const bidLog = await createKafkaBidLog({ ...client, topic: kafka.bidTopic, groupId: groupId(BID_PERSISTER_GROUP) });
+      closers.push(() => bidLog.close());
+      const dlq = await createKafkaDeadLetterQueue({ ...client, sourceTopic: kafka.bidTopic });
+      closers.push(() => dlq.close());
+      return {
+        priceBook,
+        bidLog,
+        dlq,
+        consumer: (group) =>
+          createKafkaLogConsumer({
+            ...client,
+            topic: kafka.bidTopic,
+            groupId: groupId(group),
+            sessionTimeout: kafka.sessionTimeoutMs,
+            heartbeatInterval: kafka.heartbeatMs,
+            maxWaitTimeInMs: kafka.maxWaitMs,
+          }),
+        close: () => closeAll(closers),
+      };
+    }
+    const bidLog = createMemoryBidLog({ persisterGroupId: groupId(BID_PERSISTER_GROUP), logger });
+    closers.push(() => bidLog.close());
+    return {
+      priceBook,
+      bidLog,
+      dlq: createMemoryDeadLetterQueue(logger),
+      consumer: (group) => bidLog.consumer(groupId(group)),
+      close: () => closeAll(closers),
+    };
+  } catch (error) {
+    await closeAll(closers);
+    throw error;
+  }
+}
+
+async function closeAll(closers: Array<() => Promise<unknown>>): Promise<void> {
+  for (const close of [...closers].reverse()) await close().catch(() => undefined);
+}

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeApp, startTestApp, type TestApp } from '../support/app.js';
+import { fails, ok, request } from '../support/client.js';
+import { createAuction, inMinutes, signUpUser, type TestUser } from '../support/factories.js';
+import { AuctionBidsDocument, CancelAuctionDocument, GetBidDocument, PlaceBidDocument, UpdateAuctionDocument } from '../generated/graphql.js';
+
+describeApp('bidding', () => {
+  let app: TestApp;
+  let seller: TestUser;
+  let alice: TestUser;
+  let bob: TestUser;
+  beforeAll(async () => {
+    app = await startTestApp();
+    seller = await signUpUser(app.url, { displayName: 'Seller' });
+    alice = await signUpUser(app.url, { displayName: 'Alice' });
+    bob = await signUpUser(app.url, { displayName: 'Bob' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const bid = (user: TestUser, auctionId: string, amount: string, idempotencyKey = randomUUID()) =>
+    request(app.url, PlaceBidDocument, { input: { auctionId, amount, idempotencyKey } }, user.token);
+
+  /** Waits until the worker has persisted `count` bids of the auction. */
+  async function persisted(auctionId: string, count: number) {
+    for (let i = 0; i < 200; i++) {
+      const { auction } = await ok(app.url, AuctionBidsDocument, { id: auctionId, first: 100 });
+      if (auction && auction.bids.edges.length >= Math.min(count, 100)) return auction;
+      await sleep(50);
+    }
+    throw new Error(`the worker did not persist ${count} bids of ${auctionId}`);
+  }
+
+  describe('placing a bid', () => {
+    it('accepts a first bid equal to the starting price and answers the new state', async () => {
+      const auction = await createAuction(app.url, seller, { startingPrice: '10.00' });
+      const result = await bid(alice, auction.id, '10.00');
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.placeBid.bid).toMatchObject({ amount: '10.00', seq: 1, status: 'LEADING', bidderAlias: 'A***e', isMine: true, bidder: { id: alice.id } });
+      expect(result.data?.placeBid.auction).toMatchObject({ currentPrice: '10.00', minimumNextBid: '10.50', bidCount: 1, lastSeq: 1 });
+    });
+
+    it('returns the bid by id at once (read your writes) and lists it once persisted', async () => {
+      const auction = await createAuction(app.url, seller);
+      const placed = (await bid(alice, auction.id, '10.00')).data!.placeBid.bid;
+      const { bid: seen } = await ok(app.url, GetBidDocument, { id: placed.id }, alice.token);
+      expect(seen).toMatchObject({ id: placed.id, amount: '10.00', seq: 1, isMine: true, bidder: { id: alice.id, displayName: 'Alice' } });
+      const stored = await persisted(auction.id, 1);
+      expect(stored.bids.edges.map((e) => e.node.id)).toEqual([placed.id]);
+    });
+
+    it('shows the bidder only to the bidder and the seller', async () => {
+      const auction = await createAuction(app.url, seller);
+      const placed = (await bid(alice, auction.id, '10.00')).data!.placeBid.bid;
+      expect((await ok(app.url, GetBidDocument, { id: placed.id }, seller.token)).bid?.bidder?.id).toBe(alice.id);
+      expect((await ok(app.url, GetBidDocument, { id: placed.id }, bob.token)).bid).toMatchObject({ bidder: null, isMine: false, bidderAlias: 'A***e' });
+      expect((await ok(app.url, GetBidDocument, { id: placed.id })).bid?.bidder).toBeNull();
+    });
+
+    it('marks the earlier bid OUTBID and lists bids newest first', async () => {
+      const auction = await createAuction(app.url, seller);
+      await bid(alice, auction.id, '10.00');
+      await bid(bob, auction.id, '12.00');
+      const stored = await persisted(auction.id, 2);
+      expect(stored.bids.edges.map((e) => [e.node.amount, e.node.status])).toEqual([
+        ['12.00', 'LEADING'],
+        ['10.00', 'OUTBID'],
+      ]);
+      expect(stored).toMatchObject({ currentPrice: '12.00', bidCount: 2, lastSeq: 2, leadingBid: { amount: '12.00' } });
+    });
+
+    it('returns the original bid for a retried idempotency key and refuses it for a different amount', async () => {
+      const auction = await createAuction(app.url, seller);
+      const key = randomUUID();
+      const first = (await bid(alice, auction.id, '10.00', key)).data!.placeBid.bid;
+      const again = (await bid(alice, auction.id, '10.00', key)).data!.placeBid.bid;
+      expect(again.id).toBe(first.id);
+      const reused = await bid(alice, auction.id, '11.00', key);
+      expect(reused.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      const stored = await persisted(auction.id, 1);
+      expect(stored.bidCount).toBe(1);
+    });
+  });
+
+  describe('refusing a bid', () => {
+    let auctionId: string;
+    beforeAll(async () => {
+      auctionId = (await createAuction(app.url, seller, { startingPrice: '10.00' })).id;
+      await bid(alice, auctionId, '20.00');
+    });
+
+    const expectUnchanged = async () => {
+      const { auction } = await ok(app.url, AuctionBidsDocument, { id: auctionId });
+      expect(auction).toMatchObject({ currentPrice: '20.00', bidCount: 1, lastSeq: 1 });
+    };
+
+    it('refuses a bid equal to the current price with BID_TOO_LOW and the minimum next bid', async () => {
+      const result = await bid(bob, auctionId, '20.00');
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BID_TOO_LOW', minimumNextBid: '20.50' });
+      await expectUnchanged();
+    });
+
+    it('refuses a bid below the increment', async () => {
+      expect((await bid(bob, auctionId, '20.49')).errors?.[0]?.extensions?.code).toBe('BID_TOO_LOW');
+      await expectUnchanged();
+    });
+
+    it('refuses a bid on your own auction with FORBIDDEN', async () => {
+      expect((await bid(seller, auctionId, '30.00')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      await expectUnchanged();
+    });
+
+    it('refuses an unauthenticated bid', async () => {
+      const result = await request(app.url, PlaceBidDocument, { input: { auctionId, amount: '30.00', idempotencyKey: randomUUID() } });
+      expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      await expectUnchanged();
+    });
+
+    it.each(['30', '30.5', '-30.00', '1e3'])('refuses the malformed amount %j with BAD_USER_INPUT', async (amount) => {
+      const result = await bid(bob, auctionId, amount);
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amount' });
+      await expectUnchanged();
+    });
+
+    it('refuses maxAmount until automatic bidding exists', async () => {
+      const result = await request(app.url, PlaceBidDocument, { input: { auctionId, amount: '30.00', maxAmount: '50.00', idempotencyKey: randomUUID() } }, bob.token);
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'maxAmount' });
+      await expectUnchanged();
+    });
+
+    it('refuses an unknown auction with NOT_FOUND', async () => {
+      expect((await bid(bob, randomUUID(), '30.00')).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    });
+
+    it('refuses bids on scheduled, ended and cancelled auctions with AUCTION_NOT_ACTIVE and the status', async () => {
+      const scheduled = await createAuction(app.url, seller, { startsAt: inMinutes(10), endsAt: inMinutes(20) });
+      expect((await bid(bob, scheduled.id, '10.00')).errors?.[0]?.extensions).toMatchObject({ code: 'AUCTION_NOT_ACTIVE', status: 'SCHEDULED' });
+      const cancelled = await createAuction(app.url, seller);
+      await ok(app.url, CancelAuctionDocument, { id: cancelled.id }, seller.token);
+      expect((await bid(bob, cancelled.id, '10.00')).errors?.[0]?.extensions).toMatchObject({ code: 'AUCTION_NOT_ACTIVE', status: 'CANCELLED' });
+      const ending = await createAuction(app.url, seller, { endsAt: new Date(Date.now() + 1000).toISOString() });
+      await sleep(1200);
+      expect((await bid(bob, ending.id, '10.00')).errors?.[0]?.extensions).toMatchObject({ code: 'AUCTION_NOT_ACTIVE', status: 'ENDED' });
+    });
+
+    it('refuses to change prices or the end once there is a bid, but still allows the title', async () => {
+      const error = await fails(app.url, UpdateAuctionDocument, { id: auctionId, input: { endsAt: inMinutes(200) } }, seller.token);
+      expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endsAt' });
+      const { updateAuction } = await ok(app.url, UpdateAuctionDocument, { id: auctionId, input: { title: 'Renamed' } }, seller.token);
+      expect(updateAuction.title).toBe('Renamed');
+    });
+  });
+
+  it('keeps 500 concurrent bids from 50 bidders consistent, and the worker persists exactly the accepted ones', async () => {
+    const auction = await createAuction(app.url, seller, { startingPrice: '1.00' });
+    const bidders = await Promise.all(Array.from({ length: 50 }, (_, i) => signUpUser(app.url, { displayName: `Bidder ${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => {
+        // Amounts rise with i but race: many arrive below the price another bid already set.
+        const amount = (100 + i * 10 + Math.floor(Math.random() * 200)).toString();
+        return bid(bidders[i % 50]!, auction.id, `${amount.slice(0, -2)}.${amount.slice(-2)}`);
+      }),
+    );
+    const accepted = results.flatMap((r) => (r.data ? [r.data.placeBid.bid] : []));
+    for (const r of results) if (r.errors) expect(['BID_TOO_LOW']).toContain(r.errors[0]?.extensions?.code);
+    expect(accepted.length).toBeGreaterThan(0);
+    const bySeq = [...accepted].sort((a, b) => a.seq - b.seq);
+    expect(bySeq.map((b) => b.seq)).toEqual(bySeq.map((_, i) => i + 1));
+    const cents = (m: string) => Math.round(Number(m) * 100);
+    for (let i = 1; i < bySeq.length; i++) expect(cents(bySeq[i]!.amount)).toBeGreaterThan(cents(bySeq[i - 1]!.amount));
+    const highest = bySeq.at(-1)!;
+
+    const { auction: live } = await ok(app.url, AuctionBidsDocument, { id: auction.id });
+    expect(live).toMatchObject({ currentPrice: highest.amount, bidCount: accepted.length, lastSeq: accepted.length });
+
+    const persistedIds: string[] = [];
+    let after: string | null | undefined;
+    for (let i = 0; i < 400; i++) {
+      const { auction: page } = await ok(app.url, AuctionBidsDocument, { id: auction.id, first: 100, after });
+      persistedIds.push(...page!.bids.edges.map((e) => e.node.id));
+      if (page!.bids.pageInfo.hasNextPage) after = page!.bids.pageInfo.endCursor;
+      else if (persistedIds.length >= accepted.length) break;
+      else {
+        persistedIds.length = 0;
+        after = undefined;
+        await sleep(50);
+      }
+    }
+    expect(persistedIds.sort()).toEqual(accepted.map((b) => b.id).sort());
+  });
+});
