@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   try {
     const applied = await db.migrate();
     if (applied.length === 0) logger.info({ database: db.kind }, 'no pending migrations');
+    else logger.info({ database: db.kind, migrations: applied }, 'applied migrations');
   } finally {
     await db.close();
   }

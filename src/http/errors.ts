@@ -23,8 +23,14 @@ export function isUnavailable(error: unknown): boolean {
 
 /** Whether an error reaches the client as it is: expected outcomes and the client's own mistakes. */
 export function isExpected(error: unknown): boolean {
-  return unwrapResolverError(error) instanceof AppError;
+  const original = unwrapResolverError(error);
+  return original instanceof AppError || (original as { originalError?: unknown })?.originalError instanceof AppError || isClientError(original);
 }
+
+const isClientError = (error: unknown): boolean => {
+  const code = (error as { extensions?: { code?: unknown } })?.extensions?.code;
+  return typeof code === 'string' && CLIENT_CODES.has(code);
+};
 
 // Variable coercion names the place as `at "input.amount"` or `Variable "$email"`.
 function fieldFromMessage(message: string): string | undefined {

@@ -8,7 +8,7 @@ export interface PgConnectionConfig {
   password?: string;
   database: string;
   ssl?: ConnectionOptions;
-  connectionTimeoutMillis?: number;
+  connectionTimeoutMillis: number;
 }
 
 /** DATABASE_URL could not be understood; the message says which part. */
@@ -20,6 +20,9 @@ export class InvalidDatabaseUrlError extends Error {
 }
 
 const SUPPORTED_PARAMS = new Set(['sslmode', 'connect_timeout']);
+
+// pg waits forever for a connection by default, so an unreachable host would hang start-up and ping.
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Splits a postgres:// URL into fields. pg lets `connectionString` override any field set beside
@@ -48,6 +51,7 @@ export function parseDatabaseUrl(url: string): PgConnectionConfig {
     port: parsed.port ? Number(parsed.port) : 5432,
     user,
     database: decodeURIComponent(parsed.pathname.slice(1)) || user,
+    connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
   };
   if (parsed.password) config.password = decodeURIComponent(parsed.password);
 
@@ -56,7 +60,9 @@ export function parseDatabaseUrl(url: string): PgConnectionConfig {
   const timeout = parsed.searchParams.get('connect_timeout');
   if (timeout !== null) {
     const seconds = Number(timeout);
-    if (!Number.isFinite(seconds) || seconds < 0) throw new InvalidDatabaseUrlError('connect_timeout must be a number of seconds');
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      throw new InvalidDatabaseUrlError('connect_timeout must be a positive number of seconds');
+    }
     config.connectionTimeoutMillis = seconds * 1000;
   }
   return config;

@@ -107,11 +107,7 @@ function assemble(kind: Database['kind'], options: DatabaseOptions, logger: Logg
       }
     },
     pendingMigrations: () => withMigrationConnection((connection) => pendingMigrations(connection, migrationOptions)),
-    migrate: async () => {
-      const applied = await withMigrationConnection((connection) => applyMigrations(connection, migrationOptions));
-      if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
-      return applied;
-    },
+    migrate: () => withMigrationConnection((connection) => applyMigrations(connection, migrationOptions)),
     close: async () => {
       await prisma.$disconnect();
       await driver.closeDriver();

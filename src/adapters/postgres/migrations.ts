@@ -98,7 +98,7 @@ export async function createMigration(
   if (created.migrationScript === null) return undefined;
 
   const dir = path.join(migrationsList.baseDir, created.generatedMigrationName);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir); // never over an existing migration
   await writeFile(path.join(dir, `migration.${created.extension}`), created.migrationScript, 'utf8');
   await writeFile(
     path.join(migrationsList.baseDir, LOCKFILE),
