@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { BidPlacedMessage } from '../services/ports.js';
+
+// Everything Postgres would refuse must be refused here: a row the database rejects on every
+// attempt would otherwise be retried forever and block its partition.
+const INT4_MAX = 2_147_483_647;
+const id = z.guid();
+const money = z.int().min(0).max(INT4_MAX);
+const count = z.int().min(0).max(INT4_MAX);
+const instant = z.iso.datetime({ offset: true });
+// Postgres text cannot hold NUL.
+const text = z.string().min(1).regex(/^[^\u0000]*$/, 'must not contain NUL');
+
+// Unknown fields are ignored rather than refused: a newer producer adding one during a rolling
+// deploy must not send every bid to the dead-letter topic. Breaking changes bump `v`.
+const bidPlacedSchema = z
+  .object({
+    v: z.literal(1),
+    type: z.literal('BidPlaced'),
+    id,
+    auctionId: id,
+    seq: count.min(1),
+    at: instant,
+    bid: z.object({
+      id,
+      bidderId: id,
+      amount: money,
+      maxAmount: money.nullable(),
+      idempotencyKey: text,
+      placedAt: instant,
+    }),
+    currentPrice: money,
+    bidCount: count.min(1),
+    minimumNextBid: money,
+    endsAt: instant,
+    previousLeader: z.object({ bidId: id, bidderId: id, amount: money }).nullable(),
+  })
+  .refine((m) => m.bid.id === m.id, { message: 'bid.id must equal id', path: ['bid', 'id'] });
+
+/** The message could not be understood; `message` says why, for the dead-letter header. */
+export class InvalidBidMessageError extends Error {
+  override name = 'InvalidBidMessageError';
+}
+
+/** Parses a BidPlaced log message strictly, or throws InvalidBidMessageError saying why. */
+export function parseBidPlaced(raw: Buffer | null): BidPlacedMessage {
+  if (raw === null) throw new InvalidBidMessageError('the message has no value');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new InvalidBidMessageError(`not JSON: ${(error as Error).message}`);
+  }
+  const result = bidPlacedSchema.safeParse(json);
+  if (!result.success) throw new InvalidBidMessageError(describe(result.error));
+  return result.data;
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(message)'}: ${issue.message}`)
+    .join('; ');
+}

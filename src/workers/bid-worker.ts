@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { BidPlacedMessage } from '../services/ports.js';
+import { InvalidBidMessageError, parseBidPlaced } from './bid-message.js';
+import type { DeadLetterQueue, LogBatch, LogConsumer, LogMessage } from './log-consumer.js';
+
+export interface BidWorkerDeps {
+  db: PrismaClient;
+  consumer: LogConsumer;
+  dlq: DeadLetterQueue;
+  logger: Logger;
+}
+
+export interface BidWorker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves once start() has the consumer running; rejects if it could not start. */
+  ready: Promise<void>;
+}
+
+/** Persists the bid log to Postgres: bids, their auction events, and each auction's latest state. */
+export function createBidWorker({ db, consumer, dlq, logger: parent }: BidWorkerDeps): BidWorker {
+  const logger = parent.child({ worker: 'bid-persister' });
+  let markReady!: () => void;
+  let failReady!: (error: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  // Whoever awaits `ready` sees a failure; nobody awaiting it must not crash the process.
+  ready.catch(() => {});
+
+  const handle = async (batch: LogBatch): Promise<void> => {
+    const { parsed, invalid } = parseBatch(batch.messages);
+    const rejected = [...invalid, ...(await persistIsolatingBadRows(db, parsed, logger))];
+    // After the good rows are durable: a failure here redelivers the batch, which is harmless.
+    for (const { message, reason } of rejected) await dlq.publish({ partition: batch.partition, ...message }, reason);
+    logger.debug({ partition: batch.partition, persisted: parsed.length - rejected.length + invalid.length, deadLettered: rejected.length }, 'batch persisted');
+  };
+
+  return {
+    ready,
+    start: async () => {
+      try {
+        await consumer.run(handle);
+        logger.info('bid worker started');
+        markReady();
+      } catch (error) {
+        failReady(error);
+        throw error;
+      }
+    },
+    stop: () => consumer.stop(),
+  };
+}
+
+interface Parsed {
+  message: LogMessage;
+  bid: BidPlacedMessage;
+}
+
+interface Rejected {
+  message: LogMessage;
+  reason: string;
+}
+
+function parseBatch(messages: LogMessage[]): { parsed: Parsed[]; invalid: Rejected[] } {
+  const parsed: Parsed[] = [];
+  const invalid: Rejected[] = [];
+  for (const message of messages) {
+    try {
+      const bid = parseBidPlaced(message.value);
+      // The key picks the partition, and per-auction order (and isCaughtUp) relies on it.
+      if (message.key !== bid.auctionId) throw new InvalidBidMessageError(`key ${message.key ?? '(none)'} is not the auction id ${bid.auctionId}`);
+      parsed.push({ message, bid });
+    } catch (error) {
+      if (!(error instanceof InvalidBidMessageError)) throw error;
+      invalid.push({ message, reason: error.message });
+    }
+  }
+  return { parsed, invalid };
+}
+
+/**
+ * Persists the batch in one transaction. When Postgres refuses its data (say, a bid for an auction
+ * it does not have), that refusal would repeat on every redelivery; so the bids are then persisted
+ * one by one and only the refused ones are returned, to be dead-lettered.
+ */
+async function persistIsolatingBadRows(db: PrismaClient, parsed: Parsed[], logger: Logger): Promise<Rejected[]> {
+  try {
+    await persistBidBatch(db, parsed.map((p) => p.bid));
+    return [];
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    logger.warn({ err: error }, 'Postgres refused a batch; persisting its bids one by one');
+  }
+  const rejected: Rejected[] = [];
+  for (const { message, bid } of parsed) {
+    try {
+      await persistBidBatch(db, [bid]);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      logger.error({ err: error, bidId: bid.id, auctionId: bid.auctionId }, 'Postgres refused a bid');
+      rejected.push({ message, reason: `refused by Postgres (${sqlState(error)}): ${(error as Error).message}` });
+    }
+  }
+  return rejected;
+}
+
+/** Writes bids, their BidPlaced events and each auction's newest state in one transaction; replays change nothing. */
+export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const latest = [...latestPerAuction(messages).values()];
+  // ON CONFLICT DO NOTHING without a target covers every unique constraint: a replayed bid meets
+  // its own id, a replayed event its (auction_id, seq).
+  await db.$transaction([
+    db.$executeRaw`
+      INSERT INTO bids (id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at)
+      SELECT * FROM unnest(
+        ${messages.map((m) => m.id)}::uuid[], ${messages.map((m) => m.auctionId)}::uuid[],
+        ${messages.map((m) => m.bid.bidderId)}::uuid[], ${messages.map((m) => m.bid.amount)}::int[],
+        ${messages.map((m) => m.bid.maxAmount)}::int[], ${messages.map((m) => m.seq)}::int[],
+        ${messages.map((m) => m.bid.idempotencyKey)}::text[], ${messages.map((m) => m.bid.placedAt)}::timestamptz[])
+      ON CONFLICT DO NOTHING`,
+    db.$executeRaw`
+      INSERT INTO auction_events (auction_id, seq, type, payload, at)
+      SELECT e.auction_id, e.seq, 'BidPlaced', e.payload::jsonb, e.at FROM unnest(
+        ${messages.map((m) => m.auctionId)}::uuid[], ${messages.map((m) => m.seq)}::int[],
+        ${messages.map(eventPayload)}::text[], ${messages.map((m) => m.at)}::timestamptz[]
+      ) AS e(auction_id, seq, payload, at)
+      ON CONFLICT DO NOTHING`,
+    // Forward only: a replayed or late batch never moves an auction back to an older state.
+    db.$executeRaw`
+      UPDATE auctions AS a SET
+        current_price = u.current_price, bid_count = u.bid_count, last_seq = u.seq,
+        leading_bid_id = u.bid_id, leader_id = u.bidder_id, ends_at = u.ends_at, updated_at = now()
+      FROM unnest(
+        ${latest.map((m) => m.auctionId)}::uuid[], ${latest.map((m) => m.seq)}::int[],
+        ${latest.map((m) => m.currentPrice)}::int[], ${latest.map((m) => m.bidCount)}::int[],
+        ${latest.map((m) => m.id)}::uuid[], ${latest.map((m) => m.bid.bidderId)}::uuid[],
+        ${latest.map((m) => m.endsAt)}::timestamptz[]
+      ) AS u(auction_id, seq, current_price, bid_count, bid_id, bidder_id, ends_at)
+      WHERE a.id = u.auction_id AND a.last_seq < u.seq`,
+  ]);
+}
+
+/** The stored event: what a subscriber catching up needs (see services/auctions/graph-event.ts). */
+function eventPayload(m: BidPlacedMessage): string {
+  const { id, bidderId, amount, placedAt } = m.bid;
+  return JSON.stringify({
+    bid: { id, auctionId: m.auctionId, bidderId, amount, seq: m.seq, placedAt },
+    currentPrice: m.currentPrice,
+    minimumNextBid: m.minimumNextBid,
+    bidCount: m.bidCount,
+    endsAt: m.endsAt,
+  });
+}
+
+function latestPerAuction(messages: BidPlacedMessage[]): Map<string, BidPlacedMessage> {
+  const latest = new Map<string, BidPlacedMessage>();
+  for (const m of messages) {
+    const seen = latest.get(m.auctionId);
+    if (!seen || m.seq > seen.seq) latest.set(m.auctionId, m);
+  }
+  return latest;
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity violation) repeat on every attempt. */
+function isDataError(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+}
+
+function sqlState(error: unknown): string | undefined {
+  // Prisma wraps what the driver adapter reported (adapter-pg and the PGlite adapter alike).
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } })?.meta
+    ?.driverAdapterError?.cause;
+  const code = cause?.originalCode ?? cause?.code;
+  return typeof code === 'string' ? code : undefined;
+}
