@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { bidIncrement } from '../../src/domain/increments.js';
+import { describeApp, startTestApp, testTarget, type TestApp } from '../support/app.js';
+import { ok, request } from '../support/client.js';
+import { createAuction, signUpUser, type TestUser } from '../support/factories.js';
+import { startKafkaMock, type KafkaMock } from '../support/kafka-mock.js';
+import { AuctionBidsDocument, PlaceBidDocument } from '../generated/graphql.js';
+
+const onServices = testTarget() === 'services';
+const cents = (amount: string) => Math.round(Number(amount) * 100);
+const money = (c: number) => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`;
+
+const placeBid = (url: string, user: TestUser, auctionId: string, amount: string, idempotencyKey: string = randomUUID()) =>
+  request(url, PlaceBidDocument, { input: { auctionId, amount, idempotencyKey } }, user.token);
+
+async function liveAuction(url: string, auctionId: string) {
+  const { auction } = await ok(url, AuctionBidsDocument, { id: auctionId, first: 100 });
+  return auction!;
+}
+
+/** Waits until Postgres holds `count` bids of the auction. */
+async function persistedCount(app: TestApp, auctionId: string, count: number, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let rows = await app.deps.db.bid.findMany({ where: { auctionId } });
+  while (rows.length < count && Date.now() < deadline) {
+    await sleep(50);
+    rows = await app.deps.db.bid.findMany({ where: { auctionId } });
+  }
+  return rows;
+}
+
+describeApp('resilience', () => {
+  describe('when the bid log refuses', () => {
+    let app: TestApp;
+    let seller: TestUser;
+    let alice: TestUser;
+    let bob: TestUser;
+    beforeAll(async () => {
+      app = await startTestApp();
+      seller = await signUpUser(app.url, { displayName: 'Seller' });
+      alice = await signUpUser(app.url, { displayName: 'Alice' });
+      bob = await signUpUser(app.url, { displayName: 'Bob' });
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it('answers UNAVAILABLE within its bound and leaves the price unchanged when the bid log refuses, and bidding resumes after', async () => {
+      const auction = await createAuction(app.url, seller, { startingPrice: '10.00' });
+      const first = await placeBid(app.url, alice, auction.id, '10.00');
+      expect(first.errors).toBeUndefined();
+      expect(first.data?.placeBid.bid.seq).toBe(1);
+
+      const bidLog = app.deps.bidLog;
+      const publish = bidLog.publish;
+      let refused = 0;
+      bidLog.publish = async () => {
+        refused++;
+        throw new Error('simulated broker outage');
+      };
+      const refusedKey = randomUUID();
+      try {
+        const started = Date.now();
+        const result = await placeBid(app.url, bob, auction.id, '12.00', refusedKey);
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect(result.data?.placeBid ?? null).toBeNull();
+        expect(result.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+        expect(refused).toBeGreaterThan(0);
+        expect(await liveAuction(app.url, auction.id)).toMatchObject({ currentPrice: '10.00', bidCount: 1, lastSeq: 1 });
+      } finally {
+        bidLog.publish = publish;
+      }
+
+      // The withdrawn bid left no trace: the same key may now carry the bid, with the next seq.
+      const retried = await placeBid(app.url, bob, auction.id, '12.00', refusedKey);
+      expect(retried.errors).toBeUndefined();
+      expect(retried.data?.placeBid.bid).toMatchObject({ amount: '12.00', seq: 2 });
+      expect(retried.data?.placeBid.auction).toMatchObject({ currentPrice: '12.00', bidCount: 2, lastSeq: 2 });
+      const next = await placeBid(app.url, alice, auction.id, '13.00');
+      expect(next.data?.placeBid.bid).toMatchObject({ amount: '13.00', seq: 3 });
+
+      const rows = await persistedCount(app, auction.id, 3);
+      expect(rows.map((r) => r.seq).sort((a, b) => a - b)).toEqual([1, 2, 3]);
+      expect(rows.map((r) => r.id).sort()).toEqual([first.data!.placeBid.bid.id, retried.data!.placeBid.bid.id, next.data!.placeBid.bid.id].sort());
+    });
+  });
+
+  describe.skipIf(!onServices)('when the Kafka broker goes away (services only: the embedded log has no broker)', () => {
+    let mock: KafkaMock | undefined;
+    let app: TestApp | undefined;
+    afterAll(async () => {
+      await app?.close();
+      await mock?.stop();
+    });
+
+    it('answers UNAVAILABLE within its bound and leaves the price unchanged when the broker is down', async () => {
+      const topic = `bid-events-outage-${randomUUID().slice(0, 8)}`;
+      mock = await startKafkaMock({ topics: [{ name: topic, partitions: 2 }, { name: `${topic}.dlq`, partitions: 1 }], brokers: 1 });
+      app = await startTestApp({ env: { KAFKA_BROKERS: mock.brokers.join(','), KAFKA_BID_TOPIC: topic } });
+      const seller = await signUpUser(app.url, { displayName: 'Seller' });
+      const alice = await signUpUser(app.url, { displayName: 'Alice' });
+      const bob = await signUpUser(app.url, { displayName: 'Bob' });
+      const auction = await createAuction(app.url, seller, { startingPrice: '10.00' });
+      const first = await placeBid(app.url, alice, auction.id, '10.00');
+      expect(first.errors).toBeUndefined();
+      await persistedCount(app, auction.id, 1);
+
+      await mock.stop();
+      const started = Date.now();
+      const result = await placeBid(app.url, bob, auction.id, '15.00');
+      const took = Date.now() - started;
+      expect(result.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+      expect(took).toBeLessThan(5_500);
+      expect(await liveAuction(app.url, auction.id)).toMatchObject({ currentPrice: '10.00', bidCount: 1, lastSeq: 1 });
+      // A second attempt during the outage is refused the same way and moves nothing either.
+      const again = await placeBid(app.url, bob, auction.id, '16.00');
+      expect(again.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+      expect(await liveAuction(app.url, auction.id)).toMatchObject({ currentPrice: '10.00', bidCount: 1, lastSeq: 1 });
+    });
+  });
+
+  describe('when the price book loses its state', () => {
+    let app: TestApp;
+    let seller: TestUser;
+    let alice: TestUser;
+    let bob: TestUser;
+    beforeAll(async () => {
+      app = await startTestApp();
+      seller = await signUpUser(app.url, { displayName: 'Seller' });
+      alice = await signUpUser(app.url, { displayName: 'Alice' });
+      bob = await signUpUser(app.url, { displayName: 'Bob' });
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    // Only on services: the in-process price book of the embedded target has no way to wipe one
+    // auction's state from outside (it lives and dies with the process).
+    it.skipIf(!onServices)('never accepts a bid below an accepted one after the price book loses its state, and resumes once caught up', async () => {
+      const auction = await createAuction(app.url, seller, { startingPrice: '10.00' });
+      const keys: string[] = [];
+      const accepted: Array<{ id: string; seq: number; amount: string }> = [];
+      let minimum = '';
+      for (const [user, amount] of [[alice, '10.00'], [bob, '15.00'], [alice, '20.00']] as const) {
+        const key = randomUUID();
+        const result = await placeBid(app.url, user, auction.id, amount, key);
+        expect(result.errors).toBeUndefined();
+        keys.push(key);
+        accepted.push(result.data!.placeBid.bid);
+        minimum = result.data!.placeBid.auction.minimumNextBid;
+      }
+      expect((await persistedCount(app, auction.id, 3)).length).toBe(3);
+      const before = await liveAuction(app.url, auction.id);
+      expect(before).toMatchObject({ currentPrice: '20.00', bidCount: 3, lastSeq: 3 });
+
+      const redis = new Redis(app.env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect();
+      try {
+        const prefix = app.env.REDIS_KEY_PREFIX ?? '';
+        const auctionKey = `${prefix}auction:{${auction.id}}`;
+        const removed = await redis.del(auctionKey, `${auctionKey}:keys`);
+        expect(removed).toBeGreaterThan(0);
+      } finally {
+        redis.disconnect();
+      }
+
+      // The lazy reload must not resurrect the starting price: 15.00 (above the starting price,
+      // below the accepted 20.00) and 20.00 (equal to it) are refused.
+      expect(minimum).toBe('20.50');
+      for (const amount of ['10.00', '15.00', '20.00', '20.49']) {
+        const low = await placeBid(app.url, bob, auction.id, amount);
+        expect(low.data?.placeBid ?? null, `bid of ${amount}`).toBeNull();
+        expect(low.errors?.[0]?.extensions, `bid of ${amount}`).toMatchObject({ code: 'BID_TOO_LOW', minimumNextBid: minimum });
+      }
+      // A retried earlier key answers the original bid, not a new one.
+      const retry = await placeBid(app.url, bob, auction.id, '15.00', keys[1]);
+      expect(retry.errors).toBeUndefined();
+      expect(retry.data?.placeBid.bid).toMatchObject({ id: accepted[1]!.id, seq: 2, amount: '15.00' });
+
+      const atMinimum = await placeBid(app.url, bob, auction.id, minimum);
+      expect(atMinimum.errors).toBeUndefined();
+      expect(atMinimum.data?.placeBid.bid).toMatchObject({ amount: minimum, seq: before.lastSeq + 1 });
+      expect(atMinimum.data?.placeBid.auction).toMatchObject({ currentPrice: minimum, bidCount: 4, lastSeq: 4 });
+
+      const rows = await persistedCount(app, auction.id, 4);
+      expect(rows.map((r) => r.id).sort()).toEqual([...accepted.map((b) => b.id), atMinimum.data!.placeBid.bid.id].sort());
+      expect(rows.map((r) => r.seq).sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
+    });
+  });
+
+  // Only on services: the embedded bid log lives inside one process, so a second app cannot share it.
+  describe.skipIf(!onServices)('when the bid worker restarts (services only: the embedded log cannot be shared between apps)', () => {
+    let gateway: TestApp;
+    const workers: App[] = [];
+    beforeAll(async () => {
+      gateway = await startTestApp({ roles: ['gateway'] });
+    });
+    afterAll(async () => {
+      for (const worker of workers) await worker.stop().catch(() => undefined);
+      await gateway?.close();
+    });
+
+    const startWorker = async () => {
+      const worker = await startApp(loadConfig({ ...gateway.env }, false), pino({ level: 'silent' }), { roles: new Set(['workers']) });
+      workers.push(worker);
+      return worker;
+    };
+
+    it('the bid worker restarted mid-stream loses and doubles nothing', async () => {
+      let worker: App | undefined = await startWorker();
+      const seller = await signUpUser(gateway.url, { displayName: 'Seller' });
+      const bidders = await Promise.all(Array.from({ length: 4 }, (_, i) => signUpUser(gateway.url, { displayName: `Bidder ${i}` })));
+      const auction = await createAuction(gateway.url, seller, { startingPrice: '1.00' });
+
+      // Each ticket bids exactly the minimum over the one before: in order, every bid is accepted;
+      // a bid overtaken by a later ticket of another client is refused BID_TOO_LOW.
+      const amounts = [100];
+      for (let i = 1; i < 200; i++) amounts.push(amounts[i - 1]! + bidIncrement(amounts[i - 1]!));
+      const accepted: Array<{ id: string; seq: number; amount: string }> = [];
+      const refusals: string[] = [];
+      let next = 0;
+      let stopped: Promise<void> | undefined;
+      let restarted: Promise<App> | undefined;
+      const client = async (bidder: TestUser) => {
+        while (next < 200) {
+          const i = next++;
+          const amount = money(amounts[i]!);
+          const result = await placeBid(gateway.url, bidder, auction.id, amount);
+          if (result.data) accepted.push(result.data.placeBid.bid);
+          else refusals.push(String(result.errors?.[0]?.extensions?.code));
+          if (accepted.length >= 50 && !stopped && worker) {
+            const stopping = worker;
+            worker = undefined;
+            stopped = stopping.stop();
+          }
+          if (accepted.length >= 120 && stopped && !restarted) {
+            restarted = stopped.then(() => startWorker());
+          }
+        }
+      };
+      await Promise.all(bidders.map((bidder) => client(bidder)));
+      expect(stopped, 'the worker was stopped mid-stream').toBeDefined();
+      expect(restarted, 'a new worker was started mid-stream').toBeDefined();
+      await restarted;
+      for (const code of refusals) expect(code).toBe('BID_TOO_LOW');
+      expect(accepted.length).toBeGreaterThanOrEqual(120);
+
+      const bySeq = [...accepted].sort((a, b) => a.seq - b.seq);
+      expect(bySeq.map((b) => b.seq)).toEqual(bySeq.map((_, i) => i + 1));
+      for (let i = 1; i < bySeq.length; i++) expect(cents(bySeq[i]!.amount)).toBeGreaterThan(cents(bySeq[i - 1]!.amount));
+
+      const rows = await persistedCount(gateway, auction.id, accepted.length, 45_000);
+      await sleep(500); // room for a doubled delivery to show up as an extra row
+      const final = await gateway.deps.db.bid.findMany({ where: { auctionId: auction.id } });
+      expect(rows.length).toBe(accepted.length);
+      expect(final.length).toBe(accepted.length);
+      expect(final.map((r) => r.id).sort()).toEqual(accepted.map((b) => b.id).sort());
+      expect(new Set(final.map((r) => r.seq)).size).toBe(accepted.length);
+      const stored = await gateway.deps.db.auction.findUnique({ where: { id: auction.id } });
+      expect(stored).toMatchObject({ bidCount: accepted.length, lastSeq: accepted.length, leadingBidId: bySeq.at(-1)!.id });
+    }, 120_000);
+  });
+});
