@@ -32,10 +32,11 @@ export function createBidWorker({ db, consumer, dlq, logger: parent }: BidWorker
 
   const handle = async (batch: LogBatch): Promise<void> => {
     const { parsed, invalid } = parseBatch(batch.messages);
-    const rejected = [...invalid, ...(await persistIsolatingBadRows(db, parsed, logger))];
-    // After the good rows are durable: a failure here redelivers the batch, which is harmless.
-    for (const { message, reason } of rejected) await dlq.publish({ partition: batch.partition, ...message }, reason);
-    logger.debug({ partition: batch.partition, persisted: parsed.length - rejected.length + invalid.length, deadLettered: rejected.length }, 'batch persisted');
+    const refused = await persistIsolatingBadRows(db, parsed, logger);
+    // Only once the good rows are durable: if this fails, the batch comes again, which rewrites
+    // nothing and at worst dead-letters a message twice.
+    for (const { message, reason } of [...invalid, ...refused]) await dlq.publish({ partition: batch.partition, ...message }, reason);
+    logger.debug({ partition: batch.partition, persisted: parsed.length - refused.length, deadLettered: invalid.length + refused.length }, 'batch persisted');
   };
 
   return {
@@ -107,41 +108,42 @@ async function persistIsolatingBadRows(db: PrismaClient, parsed: Parsed[], logge
   return rejected;
 }
 
-/** Writes bids, their BidPlaced events and each auction's newest state in one transaction; replays change nothing. */
+/** Writes bids, their BidPlaced events and each auction's newest state atomically; replays change nothing. */
 export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  const latest = [...latestPerAuction(messages).values()];
-  // ON CONFLICT DO NOTHING without a target covers every unique constraint: a replayed bid meets
-  // its own id, a replayed event its (auction_id, seq).
-  await db.$transaction([
-    db.$executeRaw`
-      INSERT INTO bids (id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at)
+  const column = <T>(pick: (m: BidPlacedMessage) => T): T[] => messages.map(pick);
+  // One statement, so one implicit transaction and one round trip: the batch lands whole or not at
+  // all. ON CONFLICT DO NOTHING without a target covers every unique constraint, so a replayed bid
+  // meets its own id and a replayed event its (auction_id, seq). The auction takes the state of
+  // its highest seq in the batch, and only forward: a replayed or late batch never moves it back.
+  await db.$executeRaw`
+    WITH batch AS (
       SELECT * FROM unnest(
-        ${messages.map((m) => m.id)}::uuid[], ${messages.map((m) => m.auctionId)}::uuid[],
-        ${messages.map((m) => m.bid.bidderId)}::uuid[], ${messages.map((m) => m.bid.amount)}::int[],
-        ${messages.map((m) => m.bid.maxAmount)}::int[], ${messages.map((m) => m.seq)}::int[],
-        ${messages.map((m) => m.bid.idempotencyKey)}::text[], ${messages.map((m) => m.bid.placedAt)}::timestamptz[])
-      ON CONFLICT DO NOTHING`,
-    db.$executeRaw`
+        ${column((m) => m.id)}::uuid[], ${column((m) => m.auctionId)}::uuid[], ${column((m) => m.bid.bidderId)}::uuid[],
+        ${column((m) => m.bid.amount)}::int[], ${column((m) => m.bid.maxAmount)}::int[], ${column((m) => m.seq)}::int[],
+        ${column((m) => m.bid.idempotencyKey)}::text[], ${column((m) => m.bid.placedAt)}::timestamptz[],
+        ${column((m) => m.at)}::timestamptz[], ${column(eventPayload)}::text[],
+        ${column((m) => m.currentPrice)}::int[], ${column((m) => m.bidCount)}::int[], ${column((m) => m.endsAt)}::timestamptz[]
+      ) AS b(id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at, at, payload, current_price, bid_count, ends_at)
+    ),
+    new_bids AS (
+      INSERT INTO bids (id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at)
+      SELECT id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at FROM batch
+      ON CONFLICT DO NOTHING
+    ),
+    new_events AS (
       INSERT INTO auction_events (auction_id, seq, type, payload, at)
-      SELECT e.auction_id, e.seq, 'BidPlaced', e.payload::jsonb, e.at FROM unnest(
-        ${messages.map((m) => m.auctionId)}::uuid[], ${messages.map((m) => m.seq)}::int[],
-        ${messages.map(eventPayload)}::text[], ${messages.map((m) => m.at)}::timestamptz[]
-      ) AS e(auction_id, seq, payload, at)
-      ON CONFLICT DO NOTHING`,
-    // Forward only: a replayed or late batch never moves an auction back to an older state.
-    db.$executeRaw`
-      UPDATE auctions AS a SET
-        current_price = u.current_price, bid_count = u.bid_count, last_seq = u.seq,
-        leading_bid_id = u.bid_id, leader_id = u.bidder_id, ends_at = u.ends_at, updated_at = now()
-      FROM unnest(
-        ${latest.map((m) => m.auctionId)}::uuid[], ${latest.map((m) => m.seq)}::int[],
-        ${latest.map((m) => m.currentPrice)}::int[], ${latest.map((m) => m.bidCount)}::int[],
-        ${latest.map((m) => m.id)}::uuid[], ${latest.map((m) => m.bid.bidderId)}::uuid[],
-        ${latest.map((m) => m.endsAt)}::timestamptz[]
-      ) AS u(auction_id, seq, current_price, bid_count, bid_id, bidder_id, ends_at)
-      WHERE a.id = u.auction_id AND a.last_seq < u.seq`,
-  ]);
+      SELECT auction_id, seq, 'BidPlaced', payload::jsonb, at FROM batch
+      ON CONFLICT DO NOTHING
+    ),
+    latest AS (
+      SELECT DISTINCT ON (auction_id) * FROM batch ORDER BY auction_id, seq DESC
+    )
+    UPDATE auctions AS a SET
+      current_price = l.current_price, bid_count = l.bid_count, last_seq = l.seq,
+      leading_bid_id = l.id, leader_id = l.bidder_id, ends_at = l.ends_at, updated_at = now()
+    FROM latest AS l
+    WHERE a.id = l.auction_id AND a.last_seq < l.seq`;
 }
 
 /** The stored event: what a subscriber catching up needs (see services/auctions/graph-event.ts). */
@@ -154,15 +156,6 @@ function eventPayload(m: BidPlacedMessage): string {
     bidCount: m.bidCount,
     endsAt: m.endsAt,
   });
-}
-
-function latestPerAuction(messages: BidPlacedMessage[]): Map<string, BidPlacedMessage> {
-  const latest = new Map<string, BidPlacedMessage>();
-  for (const m of messages) {
-    const seen = latest.get(m.auctionId);
-    if (!seen || m.seq > seen.seq) latest.set(m.auctionId, m);
-  }
-  return latest;
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity violation) repeat on every attempt. */
