@@ -11,7 +11,11 @@ import { minimumNextBid } from '../../domain/increments.js';
 export async function loadIntoPriceBook(deps: ServiceDeps, auctionId: string): Promise<void> {
   const auction = await deps.db.auction.findUnique({ where: { id: auctionId } });
   if (!auction) throw notFound('Auction');
-  if (!(await deps.bidLog.isCaughtUp(auctionId))) {
+  const caughtUp = await deps.bidLog.isCaughtUp(auctionId).catch((error: unknown) => {
+    deps.logger.warn({ err: error, auctionId }, 'could not tell whether the bid log is persisted');
+    return false;
+  });
+  if (!caughtUp) {
     deps.logger.warn({ auctionId }, 'price book lacks the auction and the log is not yet persisted; refusing bids until it is');
     throw unavailable('Bidding on this auction resumes in a moment; nothing was accepted. Retry with the same idempotencyKey.');
   }
