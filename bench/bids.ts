@@ -5,6 +5,7 @@
 //
 // Usage: npm run bench:bids -- [--clients 64] [--seconds 10]
 //   or:  node --import @swc-node/register/esm-register bench/bids.ts [--clients 64] [--seconds 10]
+import { freshBookEntry } from '../src/services/ports.js';
 //
 // Needs Postgres on 127.0.0.1:5432 (user postgres), Redis on 127.0.0.1:6379 and a C compiler with
 // librdkafka-dev for the Kafka mock cluster. Everything it creates is removed at the end.
@@ -405,21 +406,9 @@ async function run(cleanups: Array<() => Promise<unknown>>): Promise<void> {
   });
   await Promise.all(
     coldIds.map((auctionId) =>
-      app.deps.priceBook.load({
-        auctionId,
-        sellerId: seller.id,
-        state: 'OPEN',
-        startsAt: now,
-        endsAt: new Date(endsAt),
-        startingPrice: 100,
-        currentPrice: 100,
-        bidCount: 0,
-        lastSeq: 0,
-        leadingBidId: null,
-        leaderId: null,
-        leaderAmount: null,
-        acceptedBids: [],
-      }),
+      app.deps.priceBook.load(
+        freshBookEntry({ id: auctionId, sellerId: seller.id, state: 'OPEN', startsAt: now, endsAt: new Date(endsAt), startingPrice: 100 }),
+      ),
     ),
   );
   console.log(`\n(created ${fmt(COLD_AUCTIONS)} auctions with createMany and loaded them into the price book in ${fmt(performance.now() - t0)} ms)`);

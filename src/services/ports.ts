@@ -35,6 +35,32 @@ export interface BookEntry {
   acceptedBids: Array<{ bidderId: string; idempotencyKey: string; message: BidPlacedMessage }>;
 }
 
+/** The price book entry of an auction that has no bid yet. */
+export function freshBookEntry(auction: {
+  id: string;
+  sellerId: string;
+  state: BookEntry['state'];
+  startsAt: Date;
+  endsAt: Date;
+  startingPrice: number;
+}): BookEntry {
+  return {
+    auctionId: auction.id,
+    sellerId: auction.sellerId,
+    state: auction.state,
+    startsAt: auction.startsAt,
+    endsAt: auction.endsAt,
+    startingPrice: auction.startingPrice,
+    currentPrice: auction.startingPrice,
+    bidCount: 0,
+    lastSeq: 0,
+    leadingBidId: null,
+    leaderId: null,
+    leaderAmount: null,
+    acceptedBids: [],
+  };
+}
+
 export interface BidCommand {
   auctionId: string;
   bidderId: string;

@@ -5,6 +5,7 @@ import { unauthenticated } from '../../domain/errors.js';
 import { checkPrices, checkSchedule, checkSoftClose } from '../../domain/auction-rules.js';
 import * as v from '../validate.js';
 import { viewAuctions } from './read-auctions.js';
+import { freshBookEntry } from '../ports.js';
 
 export interface CreateAuctionCommand {
   title: string;
@@ -45,21 +46,7 @@ export async function createAuction(deps: ServiceDeps, viewer: Viewer, input: Cr
       softCloseSeconds,
     },
   });
-  await deps.priceBook.load({
-    auctionId: record.id,
-    sellerId: record.sellerId,
-    state: record.state,
-    startsAt: record.startsAt,
-    endsAt: record.endsAt,
-    startingPrice: record.startingPrice,
-    currentPrice: record.currentPrice,
-    bidCount: 0,
-    lastSeq: 0,
-    leadingBidId: null,
-    leaderId: null,
-    leaderAmount: null,
-    acceptedBids: [],
-  });
+  await deps.priceBook.load(freshBookEntry(record));
   const [view] = await viewAuctions(deps, [record]);
   return view!;
 }
