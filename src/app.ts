@@ -13,6 +13,7 @@ import { buildGraphSchema } from './http/graphql-schema.js';
 import { createHttpServer } from './http/server.js';
 import { BID_PERSISTER_GROUP, createBiddingAdapters } from './adapters/bidding.js';
 import { createBidWorker } from './workers/bid-worker.js';
+import { openLiveEvents } from './adapters/live/open-live-events.js';
 
 export type Role = 'gateway' | 'workers';
 
@@ -63,6 +64,9 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
     const bidding = await createBiddingAdapters(config, logger);
     closers.push(() => bidding.close());
 
+    const live = await openLiveEvents(config, logger);
+    closers.push(() => live.close());
+
     const { perEmail, perIp, windowSeconds } = config.limits.signIn;
     const deps: ServiceDeps = {
       db: db.prisma,
@@ -75,10 +79,11 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
       ),
       priceBook: bidding.priceBook,
       bidLog: bidding.bidLog,
+      live,
     };
 
     if (options.roles.has('workers')) {
-      const worker = createBidWorker({ db: db.prisma, consumer: bidding.consumer(BID_PERSISTER_GROUP), dlq: bidding.dlq, logger });
+      const worker = createBidWorker({ db: db.prisma, consumer: bidding.consumer(BID_PERSISTER_GROUP), dlq: bidding.dlq, live, logger });
       await worker.start();
       closers.push(() => worker.stop());
     }
@@ -89,6 +94,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
         config,
         schema: await buildGraphSchema(deps),
         tokens: deps.tokens,
+        services: deps,
         logger: logger.child({ component: 'http' }),
         checkReady: async () => {
           await db.ping();

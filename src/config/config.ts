@@ -47,6 +47,17 @@ const EnvSchema = z.object({
   SIGN_IN_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(60),
   SIGN_IN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+  WS_KEEPALIVE_MS: z.coerce.number().int().min(0).default(12_000),
+  WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(10),
+  WS_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(200),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(50),
+  TWILIO_ACCOUNT_SID: z.string().trim().min(1).optional(),
+  TWILIO_AUTH_TOKEN: z.string().trim().min(1).optional(),
+  TWILIO_FROM_NUMBER: z.string().trim().min(1).optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().trim().min(1).optional(),
+  /** Where the Twilio SDK sends its requests; only for proxies and test servers. */
+  TWILIO_API_URL: optionalUrl(['http', 'https']),
+  OUTBID_SMS_WINDOW_SECONDS: z.coerce.number().int().min(0).default(600),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -69,6 +80,10 @@ export interface Config {
     maxWaitMs: number;
   };
   auth: { jwtSecret?: string; tokenTtlSeconds: number };
+  websocket: { keepAliveMs: number; maxConnectionsPerUser: number; maxConnectionsPerIp: number; maxSubscriptionsPerConnection: number };
+  /** Present only when Twilio credentials and a sender are configured. */
+  twilio?: { accountSid: string; authToken: string; from?: string; messagingServiceSid?: string; apiUrl?: string };
+  notifications: { outbidSmsWindowSeconds: number };
   limits: {
     maxQueryDepth: number;
     maxQueryComplexity: number;
@@ -92,6 +107,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     throw new ConfigError(['JWT_SECRET: required in production']);
+  }
+  const twilioKeys = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN].filter(Boolean).length;
+  if (twilioKeys === 1) throw new ConfigError(['TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: set both or neither']);
+  if (twilioKeys === 2 && !e.TWILIO_FROM_NUMBER && !e.TWILIO_MESSAGING_SERVICE_SID) {
+    throw new ConfigError(['TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: required with Twilio credentials']);
   }
   const port = e.PORT;
   return {
@@ -123,6 +143,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       maxWaitMs: e.KAFKA_MAX_WAIT_MS,
     },
     auth: { jwtSecret: e.JWT_SECRET, tokenTtlSeconds: e.JWT_TTL_SECONDS },
+    websocket: {
+      keepAliveMs: e.WS_KEEPALIVE_MS,
+      maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+      maxConnectionsPerIp: e.WS_MAX_CONNECTIONS_PER_IP,
+      maxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    },
+    twilio:
+      e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
+        ? {
+            accountSid: e.TWILIO_ACCOUNT_SID,
+            authToken: e.TWILIO_AUTH_TOKEN,
+            from: e.TWILIO_FROM_NUMBER,
+            messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
+            apiUrl: e.TWILIO_API_URL,
+          }
+        : undefined,
+    notifications: { outbidSmsWindowSeconds: e.OUTBID_SMS_WINDOW_SECONDS },
     limits: {
       maxQueryDepth: e.MAX_QUERY_DEPTH,
       maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,

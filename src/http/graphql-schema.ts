@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { buildSchema, type ContainerType } from 'type-graphql';
+import { buildSchema, type ContainerType, type PubSub } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import type { ServiceDeps } from '../services/deps.js';
 import { DateTimeScalar } from '../schema/date-time.scalar.js';
@@ -7,8 +7,20 @@ import { UserResolver } from '../resolvers/user.resolver.js';
 import { AuctionResolver } from '../resolvers/auction.resolver.js';
 import { BidResolver } from '../resolvers/bid.resolver.js';
 import { ServerTimeResolver } from '../resolvers/server-time.resolver.js';
+import { LiveResolver } from '../resolvers/live.resolver.js';
 
-export const RESOLVERS = [UserResolver, AuctionResolver, BidResolver, ServerTimeResolver] as const;
+export const RESOLVERS = [UserResolver, AuctionResolver, BidResolver, ServerTimeResolver, LiveResolver] as const;
+
+// Every subscription brings its own `subscribe` (services/live), fed by the bid log through
+// LiveEvents; type-graphql still insists on a PubSub, so this one refuses to be used.
+const noPubSub: PubSub = {
+  publish: () => {
+    throw new Error('publish through LiveEvents');
+  },
+  subscribe: () => {
+    throw new Error('subscribe through LiveEvents');
+  },
+};
 
 type ResolverClass = new (deps: ServiceDeps) => object;
 
@@ -25,6 +37,7 @@ export async function buildGraphSchema(deps: ServiceDeps): Promise<GraphQLSchema
   return buildSchema({
     resolvers: RESOLVERS,
     container,
+    pubSub: noPubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
     emitSchemaFile: false,

@@ -7,20 +7,22 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { parse, validate, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { createWsServer } from './ws-server.js';
+import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { RequestContext } from '../resolvers/context.js';
 import type { TokenService } from '../services/auth/tokens.js';
+import type { ServiceDeps } from '../services/deps.js';
 import { AppError } from '../domain/errors.js';
 import { formatError, isExpected } from './errors.js';
-import { queryLimitsPlugin, checkQueryLimits } from './query-limits.js';
+import { queryLimitsPlugin } from './query-limits.js';
 
 export interface HttpDeps {
   config: Config;
   schema: GraphQLSchema;
   tokens: TokenService;
+  services: ServiceDeps;
   logger: Logger;
   /** Readiness: resolves when the database is reachable and migrated, rejects with the reason otherwise. */
   checkReady(): Promise<void>;
@@ -43,46 +45,14 @@ async function viewerOf(tokens: TokenService, authorization: unknown) {
 
 /** The gateway: GraphQL over HTTP and graphql-ws on one port, plus health and readiness probes. */
 export function createHttpServer(deps: HttpDeps): HttpServer {
-  const { config, schema, tokens, logger } = deps;
+  const { config, schema, tokens, services, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
   const httpServer: Server = createServer(app);
   const queryLimits = { maxDepth: config.limits.maxQueryDepth, maxComplexity: config.limits.maxQueryComplexity };
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>, { context?: RequestContext }>(
-    {
-      schema,
-      onConnect: async (ctx) => {
-        try {
-          const viewer = await tokens.viewerFromAuthorization(ctx.connectionParams?.authorization);
-          ctx.extra.context = { viewer, requestId: randomUUID(), clientIp: ctx.extra.request.socket.remoteAddress ?? '', logger };
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      context: (ctx) => ctx.extra.context!,
-      // Subscriptions get the same document checks as HTTP: valid, not too deep, not too costly.
-      onSubscribe: (ctx, _id, payload) => {
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
-        try {
-          checkQueryLimits(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, queryLimits);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: ctx.extra.context };
-      },
-    },
-    wsServer,
-  );
+  const wsCleanup = createWsServer({ schema, tokens, services, logger, queryLimits, limits: config.websocket }, wsServer);
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -142,6 +112,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
               requestId,
               clientIp: req.ip ?? req.socket.remoteAddress ?? '',
               logger: logger.child({ requestId }),
+              services,
             };
           },
         }),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Viewer } from '../domain/clock.js';
+import type { ServiceDeps } from '../services/deps.js';
 
 /** What every resolver knows about the request it serves. */
 export interface RequestContext {
@@ -7,4 +8,6 @@ export interface RequestContext {
   requestId: string;
   clientIp: string;
   logger: Logger;
+  /** For subscriptions, whose `subscribe` functions type-graphql calls without a resolver instance. */
+  services: ServiceDeps;
 }

@@ -3,7 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Clock } from '../domain/clock.js';
 import type { TokenService } from './auth/tokens.js';
 import type { SignInLimiter } from './auth/sign-in-limiter.js';
-import type { BidLog, PriceBook } from './ports.js';
+import type { BidLog, LiveEvents, PriceBook } from './ports.js';
 
 /** What the use cases need from the outside world; built once in the composition root. */
 export interface ServiceDeps {
@@ -14,4 +14,5 @@ export interface ServiceDeps {
   signInLimiter: SignInLimiter;
   priceBook: PriceBook;
   bidLog: BidLog;
+  live: LiveEvents;
 }

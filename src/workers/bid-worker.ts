@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { BidPlacedMessage } from '../services/ports.js';
+import type { BidPlacedMessage, LiveAuctionEvent, LiveEvents } from '../services/ports.js';
+import { aliasOf } from '../services/users/view-user.js';
 import { InvalidBidMessageError, parseBidPlaced } from './bid-message.js';
 import type { DeadLetterQueue, LogBatch, LogConsumer, LogMessage } from './log-consumer.js';
 
@@ -8,6 +9,8 @@ export interface BidWorkerDeps {
   db: PrismaClient;
   consumer: LogConsumer;
   dlq: DeadLetterQueue;
+  /** Where persisted events are fanned out to subscribers. */
+  live: LiveEvents;
   logger: Logger;
 }
 
@@ -19,7 +22,7 @@ export interface BidWorker {
 }
 
 /** Persists the bid log to Postgres: bids, their auction events, and each auction's latest state. */
-export function createBidWorker({ db, consumer, dlq, logger: parent }: BidWorkerDeps): BidWorker {
+export function createBidWorker({ db, consumer, dlq, live, logger: parent }: BidWorkerDeps): BidWorker {
   const logger = parent.child({ worker: 'bid-persister' });
   let markReady!: () => void;
   let failReady!: (error: unknown) => void;
@@ -32,7 +35,10 @@ export function createBidWorker({ db, consumer, dlq, logger: parent }: BidWorker
 
   const handle = async (batch: LogBatch): Promise<void> => {
     const { parsed, invalid } = parseBatch(batch.messages);
-    const refused = await persistIsolatingBadRows(db, parsed, logger);
+    const { events, refused } = await persistIsolatingBadRows(db, parsed, logger);
+    // Subscribers only ever see events Postgres holds, so `Auction.events` can always fill a gap.
+    // A failed fan-out must not hold up the durable record: subscribers fill the gap on the next event.
+    await live.publishAuctionEvents(events).catch((error: unknown) => logger.error({ err: error, events: events.length }, 'live fan-out failed'));
     // Only once the good rows are durable: if this fails, the batch comes again, which rewrites
     // nothing and at worst dead-letters a message twice.
     for (const { message, reason } of [...invalid, ...refused]) await dlq.publish({ partition: batch.partition, ...message }, reason);
@@ -65,7 +71,8 @@ interface Rejected {
   reason: string;
 }
 
-function parseBatch(messages: LogMessage[]): { parsed: Parsed[]; invalid: Rejected[] } {
+/** Parses a batch; messages that can never be understood come back with the reason, for the dead-letter topic. */
+export function parseBatch(messages: LogMessage[]): { parsed: Parsed[]; invalid: Rejected[] } {
   const parsed: Parsed[] = [];
   const invalid: Rejected[] = [];
   for (const message of messages) {
@@ -87,30 +94,43 @@ function parseBatch(messages: LogMessage[]): { parsed: Parsed[]; invalid: Reject
  * it does not have), that refusal would repeat on every redelivery; so the bids are then persisted
  * one by one and only the refused ones are returned, to be dead-lettered.
  */
-async function persistIsolatingBadRows(db: PrismaClient, parsed: Parsed[], logger: Logger): Promise<Rejected[]> {
+async function persistIsolatingBadRows(db: PrismaClient, parsed: Parsed[], logger: Logger): Promise<{ events: LiveAuctionEvent[]; refused: Rejected[] }> {
   try {
-    await persistBidBatch(db, parsed.map((p) => p.bid));
-    return [];
+    return { events: await persistBidBatch(db, parsed.map((p) => p.bid)), refused: [] };
   } catch (error) {
     if (!isDataError(error)) throw error;
     logger.warn({ err: error }, 'Postgres refused a batch; persisting its bids one by one');
   }
+  const events: LiveAuctionEvent[] = [];
   const rejected: Rejected[] = [];
   for (const { message, bid } of parsed) {
     try {
-      await persistBidBatch(db, [bid]);
+      events.push(...(await persistBidBatch(db, [bid])));
     } catch (error) {
       if (!isDataError(error)) throw error;
       logger.error({ err: error, bidId: bid.id, auctionId: bid.auctionId }, 'Postgres refused a bid');
       rejected.push({ message, reason: `refused by Postgres (${sqlState(error)}): ${(error as Error).message}` });
     }
   }
-  return rejected;
+  return { events, refused: rejected };
 }
 
-/** Writes bids, their BidPlaced events and each auction's newest state atomically; replays change nothing. */
-export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessage[]): Promise<void> {
-  if (messages.length === 0) return;
+/**
+ * Writes bids, their BidPlaced events and each auction's newest state atomically; replays change
+ * nothing. Returns the events, as stored, in log order.
+ */
+export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessage[]): Promise<LiveAuctionEvent[]> {
+  if (messages.length === 0) return [];
+  const bidderIds = [...new Set(messages.map((m) => m.bid.bidderId))];
+  const bidders = await db.user.findMany({ where: { id: { in: bidderIds } }, select: { id: true, displayName: true } });
+  const aliases = new Map(bidders.map((b) => [b.id, aliasOf(b.displayName)]));
+  const events = messages.map((m): LiveAuctionEvent => ({
+    type: 'BidPlaced',
+    auctionId: m.auctionId,
+    seq: m.seq,
+    at: m.at,
+    payload: eventPayload(m, aliases.get(m.bid.bidderId) ?? aliasOf('')),
+  }));
   const column = <T>(pick: (m: BidPlacedMessage) => T): T[] => messages.map(pick);
   // One statement, so one implicit transaction and one round trip: the batch lands whole or not at
   // all. ON CONFLICT DO NOTHING without a target covers every unique constraint, so a replayed bid
@@ -122,7 +142,7 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
         ${column((m) => m.id)}::uuid[], ${column((m) => m.auctionId)}::uuid[], ${column((m) => m.bid.bidderId)}::uuid[],
         ${column((m) => m.bid.amount)}::int[], ${column((m) => m.bid.maxAmount)}::int[], ${column((m) => m.seq)}::int[],
         ${column((m) => m.bid.idempotencyKey)}::text[], ${column((m) => m.bid.placedAt)}::timestamptz[],
-        ${column((m) => m.at)}::timestamptz[], ${column(eventPayload)}::text[],
+        ${column((m) => m.at)}::timestamptz[], ${events.map((e) => JSON.stringify(e.payload))}::text[],
         ${column((m) => m.currentPrice)}::int[], ${column((m) => m.bidCount)}::int[], ${column((m) => m.endsAt)}::timestamptz[]
       ) AS b(id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at, at, payload, current_price, bid_count, ends_at)
     ),
@@ -144,18 +164,19 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
       leading_bid_id = l.id, leader_id = l.bidder_id, ends_at = l.ends_at, updated_at = now()
     FROM latest AS l
     WHERE a.id = l.auction_id AND a.last_seq < l.seq`;
+  return events;
 }
 
 /** The stored event: what a subscriber catching up needs (see services/auctions/graph-event.ts). */
-function eventPayload(m: BidPlacedMessage): string {
+function eventPayload(m: BidPlacedMessage, bidderAlias: string): Record<string, unknown> {
   const { id, bidderId, amount, placedAt } = m.bid;
-  return JSON.stringify({
-    bid: { id, auctionId: m.auctionId, bidderId, amount, seq: m.seq, placedAt },
+  return {
+    bid: { id, auctionId: m.auctionId, bidderId, bidderAlias, amount, seq: m.seq, placedAt },
     currentPrice: m.currentPrice,
     minimumNextBid: m.minimumNextBid,
     bidCount: m.bidCount,
     endsAt: m.endsAt,
-  });
+  };
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity violation) repeat on every attempt. */

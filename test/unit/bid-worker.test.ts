@@ -7,7 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryDeadLetterQueue, type MemoryDeadLetterQueue } from '../../src/adapters/memory/memory-dlq.js';
 import { openDatabase, type Database } from '../../src/adapters/postgres/database.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import type { BidPlacedMessage } from '../../src/services/ports.js';
+import type { BidPlacedMessage, LiveAuctionEvent, LiveEvents } from '../../src/services/ports.js';
+import { createLiveEvents } from '../../src/adapters/live/live-events.js';
+import { createMemoryTransport } from '../../src/adapters/live/memory-transport.js';
 import { InvalidBidMessageError, parseBidPlaced } from '../../src/workers/bid-message.js';
 import { createBidWorker, persistBidBatch } from '../../src/workers/bid-worker.js';
 import type { LogBatch, LogConsumer, LogMessage } from '../../src/workers/log-consumer.js';
@@ -107,7 +109,7 @@ describe('persisting the bid log', () => {
     const events = await db.auctionEvent.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } });
     expect(events.map((e) => e.type)).toEqual(['BidPlaced', 'BidPlaced', 'BidPlaced']);
     expect(events[2]?.payload).toEqual({
-      bid: { id: batch[2]!.id, auctionId, bidderId, amount: 1300, seq: 3, placedAt: at(3) },
+      bid: { id: batch[2]!.id, auctionId, bidderId, bidderAlias: 'J***n', amount: 1300, seq: 3, placedAt: at(3) },
       currentPrice: 1300,
       minimumNextBid: 1400,
       bidCount: 3,
@@ -148,11 +150,13 @@ describe('persisting the bid log', () => {
   describe('the worker', () => {
     let consumer: ReturnType<typeof handOverConsumer>;
     let dlq: MemoryDeadLetterQueue;
+    let live: LiveEvents;
 
     beforeEach(async () => {
       consumer = handOverConsumer();
       dlq = createMemoryDeadLetterQueue();
-      const worker = createBidWorker({ db, consumer, dlq, logger });
+      live = createLiveEvents(createMemoryTransport(), { keyPrefix: '', logger });
+      const worker = createBidWorker({ db, consumer, dlq, live, logger });
       await worker.start();
       await worker.ready;
     });
@@ -173,6 +177,38 @@ describe('persisting the bid log', () => {
       expect(dlq.letters[1]?.reason).toMatch(/currentPrice/);
       expect(dlq.letters[1]?.raw.value?.toString()).toBe(JSON.stringify(wrongShape));
       expect((await db.bid.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } })).map((b) => b.id)).toEqual(good.map((m) => m.id));
+    });
+
+    it('publishes each persisted bid to live subscribers, in log order, only once Postgres holds it', async () => {
+      const subscription = await live.auctionEvents(auctionId);
+      const received: Array<{ event: LiveAuctionEvent; storedBids: number }> = [];
+      const reading = (async () => {
+        for await (const event of subscription) {
+          received.push({ event, storedBids: await db.bid.count({ where: { auctionId } }) });
+          if (received.length === 2) break;
+        }
+      })();
+      const batch = [1, 2].map((seq) => bidPlaced(auctionId, bidderId, seq));
+      await consumer.deliver({ partition: 0, messages: batch.map((m, i) => asLog(m, i)) });
+      await reading;
+
+      expect(received.map(({ event }) => [event.type, event.seq])).toEqual([
+        ['BidPlaced', 1],
+        ['BidPlaced', 2],
+      ]);
+      expect(received.every(({ storedBids }) => storedBids === 2)).toBe(true);
+      expect(received[0]?.event.payload).toMatchObject({ bid: { id: batch[0]!.id, bidderAlias: 'J***n', amount: 1100 }, currentPrice: 1100 });
+      const stored = await db.auctionEvent.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } });
+      expect(stored.map((e) => e.payload)).toEqual(received.map(({ event }) => event.payload));
+    });
+
+    it('still persists and commits a batch when the live fan-out fails', async () => {
+      const failing: LiveEvents = { ...live, publishAuctionEvents: () => Promise.reject(new Error('pub/sub down')) };
+      const other = handOverConsumer();
+      await createBidWorker({ db, consumer: other, dlq, live: failing, logger }).start();
+
+      await other.deliver({ partition: 0, messages: [asLog(bidPlaced(auctionId, bidderId, 1), 0)] });
+      expect(await db.bid.count({ where: { auctionId } })).toBe(1);
     });
 
     it('dead-letters a message keyed by another auction, since its partition would be wrong', async () => {
@@ -197,8 +233,10 @@ describe('persisting the bid log', () => {
   it('lets a database outage fail the batch so that it is delivered again', async () => {
     const consumer = handOverConsumer();
     const dlq = createMemoryDeadLetterQueue();
-    const down = { $executeRaw: () => Promise.reject(new Error('connection refused')) } as unknown as PrismaClient;
-    await createBidWorker({ db: down, consumer, dlq, logger }).start();
+    const refused = () => Promise.reject(new Error('connection refused'));
+    const down = { user: { findMany: refused }, $executeRaw: refused } as unknown as PrismaClient;
+    const live = createLiveEvents(createMemoryTransport(), { keyPrefix: '', logger });
+    await createBidWorker({ db: down, consumer, dlq, live, logger }).start();
 
     await expect(consumer.deliver({ partition: 0, messages: [asLog(bidPlaced(auctionId, bidderId, 1), 0)] })).rejects.toThrow('connection refused');
     expect(dlq.letters).toEqual([]);

@@ -13,5 +13,5 @@ const reviveDates = (value: unknown): unknown => {
 
 /** A stored event in the shape of its AuctionEvent union member (discriminated by `type`). */
 export function toGraphEvent(event: StoredEvent): Record<string, unknown> {
-  return { ...(reviveDates(event.payload) as Record<string, unknown>), type: event.type, auctionId: event.auctionId, seq: event.seq, at: event.at };
+  return { ...(reviveDates(event.payload) as Record<string, unknown>), type: event.type, auctionId: event.auctionId, seq: event.seq, at: new Date(event.at) };
 }
