@@ -194,6 +194,25 @@ describeApp('live auction updates', () => {
   });
 });
 
+describeApp('a gateway shutting down', () => {
+  it('closes its WebSockets with 1001 (going away) so clients reconnect elsewhere', async () => {
+    const app = await startTestApp();
+    try {
+      const seller = await signUpUser(app.url);
+      const auction = await createAuction(app.url, seller);
+      const client = await connect(app.wsUrl);
+      const closed = new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
+      const watcher = subscribe(client, AuctionEventsDocument, { auctionId: auction.id });
+      await sleep(100);
+      await app.stop();
+      expect(await closed).toBe(1001);
+      expect(watcher.done).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describeApp('live updates across gateways', () => {
   if (testTarget() !== 'services') {
     it.skip('needs Redis pub/sub between processes: the in-process bus reaches one process only', () => {});
