@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
@@ -191,6 +192,31 @@ describeApp('live auction updates', () => {
 
   it('refuses a WebSocket connection with a forged token (4403)', async () => {
     expect(await closeCodeOf(app.wsUrl, { authorization: 'Bearer forged' })).toBe(4403);
+  });
+});
+
+describeApp('WebSocket keep-alive', () => {
+  it('drops a socket that stops answering pings and keeps one that answers', async () => {
+    const app = await startTestApp({ env: { WS_KEEPALIVE_MS: '100' } });
+    try {
+      const open = (autoPong: boolean) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const socket = new WebSocket(app.wsUrl, 'graphql-transport-ws', { autoPong });
+          socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: {} })));
+          socket.on('message', (data) => (JSON.parse(String(data)).type === 'connection_ack' ? resolve(socket) : undefined));
+          socket.on('error', reject);
+        });
+      const [silent, healthy] = [await open(false), await open(true)];
+      const closes = (socket: WebSocket) => new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+      const silentClosed = closes(silent);
+      await sleep(600);
+      expect(silent.readyState).toBe(WebSocket.CLOSED);
+      expect(await silentClosed).toBe(1006);
+      expect(healthy.readyState).toBe(WebSocket.OPEN);
+      healthy.close();
+    } finally {
+      await app.close();
+    }
   });
 });
 
