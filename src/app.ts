@@ -13,6 +13,9 @@ import { buildGraphSchema } from './http/graphql-schema.js';
 import { createHttpServer } from './http/server.js';
 import { BID_PERSISTER_GROUP, createBiddingAdapters } from './adapters/bidding.js';
 import { createBidWorker } from './workers/bid-worker.js';
+import { createNotificationWorker, NOTIFIER_GROUP } from './workers/notification-worker.js';
+import { createTwilioSms } from './adapters/twilio/twilio-sms.js';
+import { createTwilioWebhookRouter } from './http/twilio-webhook.js';
 import { openLiveEvents } from './adapters/live/open-live-events.js';
 
 export type Role = 'gateway' | 'workers';
@@ -82,10 +85,24 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
       live,
     };
 
+    const sms = config.twilio ? createTwilioSms(config.twilio) : null;
+
     if (options.roles.has('workers')) {
       const worker = createBidWorker({ db: db.prisma, consumer: bidding.consumer(BID_PERSISTER_GROUP), dlq: bidding.dlq, live, logger });
       await worker.start();
       closers.push(() => worker.stop());
+      const notifier = createNotificationWorker({
+        db: db.prisma,
+        consumer: bidding.consumer(NOTIFIER_GROUP),
+        dlq: bidding.dlq,
+        live,
+        sms,
+        publicUrl: config.http.publicUrl,
+        outbidSmsWindowSeconds: config.notifications.outbidSmsWindowSeconds,
+        logger,
+      });
+      await notifier.start();
+      closers.push(() => notifier.stop());
     }
 
     let address: { port: number; url: string } | undefined;
@@ -95,6 +112,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
         schema: await buildGraphSchema(deps),
         tokens: deps.tokens,
         services: deps,
+        webhooks: createTwilioWebhookRouter({ db: db.prisma, sms, publicUrl: config.http.publicUrl, logger }),
         logger: logger.child({ component: 'http' }),
         checkReady: async () => {
           await db.ping();

@@ -23,6 +23,8 @@ export interface HttpDeps {
   schema: GraphQLSchema;
   tokens: TokenService;
   services: ServiceDeps;
+  /** Provider callbacks (Twilio's delivery reports), mounted at /webhooks. */
+  webhooks?: express.Router;
   logger: Logger;
   /** Readiness: resolves when the database is reachable and migrated, rejects with the reason otherwise. */
   checkReady(): Promise<void>;
@@ -89,6 +91,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       res.status(503).json({ status: 'not ready', reason: error instanceof Error ? error.message : String(error) });
     }
   });
+  if (deps.webhooks) app.use('/webhooks', deps.webhooks);
 
   let started = false;
   return {

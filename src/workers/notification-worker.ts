@@ -1,0 +1,158 @@
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { BidPlacedMessage, LiveEvents, LiveOutbid, SmsSender } from '../services/ports.js';
+import { DEFAULT_SMS_RETRY, sendOutbidSms, type OutbidSms, type SmsRetry } from '../services/notifications/send-outbid-sms.js';
+import { parseBatch } from './bid-worker.js';
+import type { DeadLetterQueue, LogBatch, LogConsumer } from './log-consumer.js';
+
+export const NOTIFIER_GROUP = 'notifier';
+
+/** How many auctions of one batch have their notices sent at the same time. */
+const AUCTIONS_IN_PARALLEL = 8;
+
+export interface NotifierDeps {
+  db: PrismaClient;
+  live: LiveEvents;
+  /** Null when no SMS provider is configured. */
+  sms: SmsSender | null;
+  publicUrl: string;
+  outbidSmsWindowSeconds: number;
+  /** Retries of a transient SMS failure; the default suits Twilio. */
+  smsRetry?: SmsRetry;
+  logger: Logger;
+}
+
+export interface NotificationWorkerDeps extends NotifierDeps {
+  consumer: LogConsumer;
+  dlq: DeadLetterQueue;
+}
+
+export interface NotificationWorker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves once start() has the consumer running; rejects if it could not start. */
+  ready: Promise<void>;
+}
+
+/** Tells bidders they were outbid: live to their subscriptions, and by SMS when they opted in. */
+export function createNotificationWorker(deps: NotificationWorkerDeps): NotificationWorker {
+  const { consumer, dlq, ...rest } = deps;
+  const logger = deps.logger.child({ worker: NOTIFIER_GROUP });
+  const notifier: NotifierDeps = { ...rest, logger };
+  let markReady!: () => void;
+  let failReady!: (error: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  // Whoever awaits `ready` sees a failure; nobody awaiting it must not crash the process.
+  ready.catch(() => {});
+
+  const handle = async (batch: LogBatch): Promise<void> => {
+    const { parsed, invalid } = parseBatch(batch.messages);
+    await notifyOutbids(notifier, parsed.map((p) => p.bid));
+    for (const { message, reason } of invalid) await dlq.publish({ partition: batch.partition, ...message }, reason);
+  };
+
+  return {
+    ready,
+    start: async () => {
+      try {
+        await consumer.run(handle);
+        logger.info('notification worker started');
+        markReady();
+      } catch (error) {
+        failReady(error);
+        throw error;
+      }
+    },
+    stop: () => consumer.stop(),
+  };
+}
+
+/**
+ * Notifies every bidder these bids outbid: the live event at least once, the SMS at most once, and
+ * a record of what became of each SMS. Replaying bids already notified sends nothing new. Throws on database
+ * and live-bus errors, so the batch is delivered again; SMS failures are recorded, not thrown.
+ */
+export async function notifyOutbids(deps: NotifierDeps, bids: BidPlacedMessage[]): Promise<void> {
+  const outbids = bids.filter((b) => b.previousLeader && b.previousLeader.bidderId !== b.bid.bidderId);
+  if (outbids.length === 0) return;
+  // Side by side, so that an outage of the live bus does not hold back the SMS. A failure of either
+  // fails the batch: on redelivery the recorded SMS are not sent again, and subscribers drop the
+  // repeated live events by (auctionId, seq).
+  const [live, sms] = await Promise.allSettled([deps.live.publishOutbids(outbids.map(liveOutbid)), sendSmsNotices(deps, outbids)]);
+  if (live.status === 'rejected') throw live.reason;
+  if (sms.status === 'rejected') throw sms.reason;
+}
+
+async function sendSmsNotices(deps: NotifierDeps, outbids: BidPlacedMessage[]): Promise<void> {
+  const leaderIds = [...new Set(outbids.map((b) => b.previousLeader!.bidderId))];
+  const [recipients, auctions] = await Promise.all([
+    deps.db.user.findMany({ where: { id: { in: leaderIds }, smsOptIn: true, phone: { not: null } }, select: { id: true, phone: true } }),
+    deps.db.auction.findMany({ where: { id: { in: [...new Set(outbids.map((b) => b.auctionId))] } }, select: { id: true, title: true, currency: true } }),
+  ]);
+  const phones = new Map(recipients.map((u) => [u.id, u.phone!]));
+  const auctionById = new Map(auctions.map((a) => [a.id, a]));
+
+  // The throttle compares each notice with the ones before it, so one auction's go in log order.
+  const byAuction = new Map<string, OutbidSms[]>();
+  for (const bid of outbids) {
+    const userId = bid.previousLeader!.bidderId;
+    const phone = phones.get(userId);
+    const auction = auctionById.get(bid.auctionId);
+    if (!phone) continue;
+    if (!auction) {
+      deps.logger.warn({ auctionId: bid.auctionId, bidId: bid.id }, 'outbid SMS not sent: the auction is unknown');
+      continue;
+    }
+    const notice: OutbidSms = { userId, phone, auction, bidId: bid.id, at: bid.at, currentPrice: bid.currentPrice, minimumNextBid: bid.minimumNextBid };
+    byAuction.set(bid.auctionId, [...(byAuction.get(bid.auctionId) ?? []), notice]);
+  }
+
+  const smsDeps = {
+    db: deps.db,
+    sms: deps.sms,
+    publicUrl: deps.publicUrl,
+    windowSeconds: deps.outbidSmsWindowSeconds,
+    retry: deps.smsRetry ?? DEFAULT_SMS_RETRY,
+    logger: deps.logger,
+  };
+  await inParallel([...byAuction.values()], AUCTIONS_IN_PARALLEL, async (notices) => {
+    for (const notice of notices) await sendOutbidSms(smsDeps, notice);
+  });
+}
+
+function liveOutbid(bid: BidPlacedMessage): LiveOutbid {
+  const leader = bid.previousLeader!;
+  return {
+    userId: leader.bidderId,
+    auctionId: bid.auctionId,
+    seq: bid.seq,
+    yourBidId: leader.bidId,
+    currentPrice: bid.currentPrice,
+    minimumNextBid: bid.minimumNextBid,
+    at: bid.at,
+  };
+}
+
+/**
+ * Runs `work` on every item, at most `limit` at a time. After a failure no new item starts, and the
+ * first error is thrown only once the running ones have finished: nothing is left running unawaited.
+ */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure) throw failure.error;
+}
