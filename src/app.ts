@@ -94,7 +94,6 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
       const notifier = createNotificationWorker({
         db: db.prisma,
         consumer: bidding.consumer(NOTIFIER_GROUP),
-        dlq: bidding.dlq,
         live,
         sms,
         publicUrl: config.http.publicUrl,

@@ -4,6 +4,7 @@ import type { BidPlacedMessage, LiveAuctionEvent, LiveEvents } from '../services
 import { aliasOf } from '../services/users/view-user.js';
 import { InvalidBidMessageError, parseBidPlaced } from './bid-message.js';
 import type { DeadLetterQueue, LogBatch, LogConsumer, LogMessage } from './log-consumer.js';
+import { runWorker, type Worker } from './run-worker.js';
 
 export interface BidWorkerDeps {
   db: PrismaClient;
@@ -14,24 +15,9 @@ export interface BidWorkerDeps {
   logger: Logger;
 }
 
-export interface BidWorker {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Resolves once start() has the consumer running; rejects if it could not start. */
-  ready: Promise<void>;
-}
-
 /** Persists the bid log to Postgres: bids, their auction events, and each auction's latest state. */
-export function createBidWorker({ db, consumer, dlq, live, logger: parent }: BidWorkerDeps): BidWorker {
+export function createBidWorker({ db, consumer, dlq, live, logger: parent }: BidWorkerDeps): Worker {
   const logger = parent.child({ worker: 'bid-persister' });
-  let markReady!: () => void;
-  let failReady!: (error: unknown) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
-  });
-  // Whoever awaits `ready` sees a failure; nobody awaiting it must not crash the process.
-  ready.catch(() => {});
 
   const handle = async (batch: LogBatch): Promise<void> => {
     const { parsed, invalid } = parseBatch(batch.messages);
@@ -45,20 +31,7 @@ export function createBidWorker({ db, consumer, dlq, live, logger: parent }: Bid
     logger.debug({ partition: batch.partition, persisted: parsed.length - refused.length, deadLettered: invalid.length + refused.length }, 'batch persisted');
   };
 
-  return {
-    ready,
-    start: async () => {
-      try {
-        await consumer.run(handle);
-        logger.info('bid worker started');
-        markReady();
-      } catch (error) {
-        failReady(error);
-        throw error;
-      }
-    },
-    stop: () => consumer.stop(),
-  };
+  return runWorker('bid worker', consumer, handle, logger);
 }
 
 interface Parsed {

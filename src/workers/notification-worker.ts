@@ -3,7 +3,8 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { BidPlacedMessage, LiveEvents, LiveOutbid, SmsSender } from '../services/ports.js';
 import { DEFAULT_SMS_RETRY, sendOutbidSms, type OutbidSms, type SmsRetry } from '../services/notifications/send-outbid-sms.js';
 import { parseBatch } from './bid-worker.js';
-import type { DeadLetterQueue, LogBatch, LogConsumer } from './log-consumer.js';
+import type { LogBatch, LogConsumer } from './log-consumer.js';
+import { runWorker, type Worker } from './run-worker.js';
 
 export const NOTIFIER_GROUP = 'notifier';
 
@@ -24,50 +25,21 @@ export interface NotifierDeps {
 
 export interface NotificationWorkerDeps extends NotifierDeps {
   consumer: LogConsumer;
-  dlq: DeadLetterQueue;
-}
-
-export interface NotificationWorker {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Resolves once start() has the consumer running; rejects if it could not start. */
-  ready: Promise<void>;
 }
 
 /** Tells bidders they were outbid: live to their subscriptions, and by SMS when they opted in. */
-export function createNotificationWorker(deps: NotificationWorkerDeps): NotificationWorker {
-  const { consumer, dlq, ...rest } = deps;
+export function createNotificationWorker(deps: NotificationWorkerDeps): Worker {
+  const { consumer, ...rest } = deps;
   const logger = deps.logger.child({ worker: NOTIFIER_GROUP });
   const notifier: NotifierDeps = { ...rest, logger };
-  let markReady!: () => void;
-  let failReady!: (error: unknown) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    failReady = reject;
-  });
-  // Whoever awaits `ready` sees a failure; nobody awaiting it must not crash the process.
-  ready.catch(() => {});
 
   const handle = async (batch: LogBatch): Promise<void> => {
     const { parsed, invalid } = parseBatch(batch.messages);
+    // The bid persister dead-letters what nobody can read; a second copy from here would only confuse.
+    for (const { message, reason } of invalid) logger.warn({ partition: batch.partition, offset: message.offset, reason }, 'unreadable message skipped');
     await notifyOutbids(notifier, parsed.map((p) => p.bid));
-    for (const { message, reason } of invalid) await dlq.publish({ partition: batch.partition, ...message }, reason);
   };
-
-  return {
-    ready,
-    start: async () => {
-      try {
-        await consumer.run(handle);
-        logger.info('notification worker started');
-        markReady();
-      } catch (error) {
-        failReady(error);
-        throw error;
-      }
-    },
-    stop: () => consumer.stop(),
-  };
+  return runWorker('notification worker', consumer, handle, logger);
 }
 
 /**

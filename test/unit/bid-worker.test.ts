@@ -12,7 +12,8 @@ import { createLiveEvents } from '../../src/adapters/live/live-events.js';
 import { createMemoryTransport } from '../../src/adapters/live/memory-transport.js';
 import { InvalidBidMessageError, parseBidPlaced } from '../../src/workers/bid-message.js';
 import { createBidWorker, persistBidBatch } from '../../src/workers/bid-worker.js';
-import type { LogBatch, LogConsumer, LogMessage } from '../../src/workers/log-consumer.js';
+import type { LogMessage } from '../../src/workers/log-consumer.js';
+import { handOverConsumer } from '../support/hand-over-consumer.js';
 
 const logger = pino({ level: 'silent' });
 const MIGRATIONS = path.resolve(import.meta.dirname, '../../prisma/migrations');
@@ -44,21 +45,6 @@ const asLog = (message: BidPlacedMessage | string, offset: number, key: string |
   key: typeof message === 'string' ? key : message.auctionId,
   value: Buffer.from(typeof message === 'string' ? message : JSON.stringify(message)),
 });
-
-/** A consumer that hands the worker's handler to the test instead of reading a log. */
-function handOverConsumer(): LogConsumer & { deliver(batch: LogBatch): Promise<void> } {
-  let handler: ((batch: LogBatch) => Promise<void>) | undefined;
-  return {
-    run: async (h) => {
-      handler = h;
-    },
-    stop: async () => {},
-    deliver: (batch) => {
-      if (!handler) throw new Error('the worker has not started');
-      return handler(batch);
-    },
-  };
-}
 
 describe('persisting the bid log', () => {
   let dataDir: string;
