@@ -153,13 +153,17 @@ export interface SmsMessage {
   statusCallback?: string;
 }
 
-/** A provider refused or failed a message; `permanent` ones must not be retried. */
+/**
+ * A provider refused or failed a message; `permanent` ones must not be retried. `mayHaveBeenSent`
+ * marks a request that got no answer after it left (a timeout, a reset): retrying could text twice.
+ */
 export class SmsError extends Error {
   override name = 'SmsError';
   constructor(
     message: string,
     readonly permanent: boolean,
     readonly code?: string,
+    readonly mayHaveBeenSent = false,
   ) {
     super(message);
   }

@@ -262,6 +262,14 @@ describe('outbid notices', () => {
     expect((await rows()).map((r) => [r.status, r.error])).toEqual([['SENT', null]]);
   });
 
+  it('does not retry a send that may have reached the provider, leaving its claim PENDING with the error for the callback', async () => {
+    const [alice, bob] = [await texter(), await texter()];
+    sms.script = () => Promise.reject(new SmsError('Twilio could not be reached (ECONNRESET): socket hang up', false, 'ECONNRESET', true));
+    await notifyOutbids(deps(), bids(auctionId, [alice, bob]));
+    expect(sms.attempts).toHaveLength(1);
+    expect((await rows()).map((r) => [r.status, r.error])).toEqual([['PENDING', 'ECONNRESET: Twilio could not be reached (ECONNRESET): socket hang up']]);
+  });
+
   it('records FAILED with the error once the retries are spent, without failing the batch', async () => {
     const [alice, bob] = [await texter(), await texter()];
     sms.script = () => Promise.reject(new SmsError('Twilio answered HTTP 500', false));

@@ -92,22 +92,22 @@ describe('the Twilio SMS sender', () => {
     expect(await smsErrorOf(sms.send(message))).toMatchObject({ permanent: false });
   });
 
-  it('reports a reset connection as transient', async () => {
+  it('reports a reset connection as transient and possibly sent', async () => {
     fake.failNext(1, 'reset');
-    expect(await smsErrorOf(sms.send(message))).toMatchObject({ permanent: false });
+    expect(await smsErrorOf(sms.send(message))).toMatchObject({ permanent: false, mayHaveBeenSent: true });
   });
 
   it('reports a refused connection as transient, naming the network error', async () => {
     const nowhere = createTwilioSms({ accountSid, authToken, from, apiUrl: `http://127.0.0.1:${await closedPort()}` });
     const error = await smsErrorOf(nowhere.send(message));
-    expect(error).toMatchObject({ permanent: false, code: 'ECONNREFUSED' });
+    expect(error).toMatchObject({ permanent: false, code: 'ECONNREFUSED', mayHaveBeenSent: false });
   });
 
-  it('reports a request that outlives its timeout as transient', async () => {
+  it('reports a request that outlives its timeout as transient and possibly sent', async () => {
     const impatient = createTwilioSms({ accountSid, authToken, from, apiUrl: fake.url, timeoutMs: 100 });
     fake.delayResponses(1_000);
     try {
-      expect(await smsErrorOf(impatient.send(message))).toMatchObject({ permanent: false });
+      expect(await smsErrorOf(impatient.send(message))).toMatchObject({ permanent: false, mayHaveBeenSent: true });
     } finally {
       fake.delayResponses(0);
     }

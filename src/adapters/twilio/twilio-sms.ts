@@ -16,6 +16,9 @@ export interface TwilioSmsOptions {
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
+/** Network errors raised before a request could leave. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /**
  * The SDK's own request client (axios, basic auth, form encoding), sending to another origin. The
  * SDK takes a custom `httpClient` for exactly this; rewriting the origin here keeps the requests
@@ -77,7 +80,9 @@ function toSmsError(error: unknown): SmsError {
     const twilioCode = typeof code === 'number' || typeof code === 'string' ? String(code) : undefined;
     return new SmsError(`Twilio answered HTTP ${status}${twilioCode ? ` (code ${twilioCode})` : ''}: ${text}`, !transient, twilioCode);
   }
-  // No answer: refused or reset connection, DNS, timeout. The message may or may not have left.
+  // No answer. A refused connection or a failed lookup never sent anything; after a timeout or a
+  // reset Twilio may have created the message.
   const networkCode = typeof code === 'string' ? code : undefined;
-  return new SmsError(`Twilio could not be reached${networkCode ? ` (${networkCode})` : ''}: ${text}`, false, networkCode);
+  const neverSent = networkCode !== undefined && NEVER_SENT.has(networkCode);
+  return new SmsError(`Twilio could not be reached${networkCode ? ` (${networkCode})` : ''}: ${text}`, false, networkCode, !neverSent);
 }

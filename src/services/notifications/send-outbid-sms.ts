@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { formatMoney } from '../../domain/money.js';
 import { SmsError, type SmsSender } from '../ports.js';
-import { claimSmsNotice, recordFailed, recordNoProvider, recordSent, type SmsNoticeKey } from './sms-notices.js';
+import { claimSmsNotice, recordFailed, recordNoProvider, recordOutcomeUnknown, recordSent, type SmsNoticeKey } from './sms-notices.js';
 
 export const OUTBID_KIND = 'outbid';
 
@@ -39,7 +39,7 @@ export interface OutbidSms {
   minimumNextBid: number;
 }
 
-export type OutbidSmsOutcome = 'SENT' | 'FAILED' | 'SUPPRESSED' | 'SKIPPED_NO_PROVIDER' | 'ALREADY_RECORDED';
+export type OutbidSmsOutcome = 'SENT' | 'FAILED' | 'PENDING' | 'SUPPRESSED' | 'SKIPPED_NO_PROVIDER' | 'ALREADY_RECORDED';
 
 /**
  * Sends the outbid SMS at most once per notice and at most one per user and auction per window,
@@ -80,7 +80,13 @@ export async function sendOutbidSms(deps: OutbidSmsDeps, notice: OutbidSms): Pro
     return 'SENT';
   }
   const { error } = result;
-  await recordFailed(db, claim.id, error.code ? `${error.code}: ${error.message}` : error.message);
+  const described = error.code ? `${error.code}: ${error.message}` : error.message;
+  if (error.mayHaveBeenSent) {
+    await recordOutcomeUnknown(db, claim.id, described);
+    logger.warn({ ...context, err: error }, 'outbid SMS may have been sent; not retried, the status callback settles it');
+    return 'PENDING';
+  }
+  await recordFailed(db, claim.id, described);
   logger.warn({ ...context, err: error, permanent: error.permanent }, 'outbid SMS failed');
   return 'FAILED';
 }
@@ -111,7 +117,7 @@ async function sendWithRetries(
     } catch (thrown) {
       // The sender's contract is SmsError; anything else is a bug in it, and retrying will not help.
       const error = thrown instanceof SmsError ? thrown : new SmsError(String((thrown as Error)?.message ?? thrown), true);
-      if (error.permanent || attempt >= retry.attempts) return { error };
+      if (error.permanent || error.mayHaveBeenSent || attempt >= retry.attempts) return { error };
       const waitMs = retry.firstDelayMs * 2 ** (attempt - 1);
       onRetry(error, attempt, waitMs);
       await delay(waitMs);

@@ -68,3 +68,10 @@ export async function recordFailed(db: PrismaClient, id: string, error: string):
     UPDATE notifications SET status = 'FAILED', error = ${error}, updated_at = now()
     WHERE id = ${id}::uuid AND status = 'PENDING'`;
 }
+
+/** The request got no answer and may have been sent: the claim stays PENDING, for the status callback to settle. */
+export async function recordOutcomeUnknown(db: PrismaClient, id: string, error: string): Promise<void> {
+  await db.$executeRaw`
+    UPDATE notifications SET error = ${error}, updated_at = now()
+    WHERE id = ${id}::uuid AND status = 'PENDING'`;
+}
