@@ -10,6 +10,8 @@ export interface BidView {
   seq: number;
   placedAt: Date;
   bidderAlias: string;
+  /** The auction's seller, when the source already knows it (saves a lookup per viewer). */
+  sellerId?: string;
 }
 
 /** A bid's standing within its auction as the auction is now. */

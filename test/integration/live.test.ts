@@ -64,10 +64,13 @@ describeApp('live auction updates', () => {
     const { client: anonymous, subscription: watcher } = await listeningSubscription(app, app.wsUrl, auction.id, bob);
     const aliceClient = await connect(app.wsUrl, alice.token);
     const mine = subscribe(aliceClient, AuctionEventsDocument, { auctionId: auction.id, afterSeq: 1 });
+    const sellerClient = await connect(app.wsUrl, seller.token);
+    const sellers = subscribe(sellerClient, AuctionEventsDocument, { auctionId: auction.id, afterSeq: 1 });
 
     const { placed } = await placeBids(app.url, auction.id, [alice, bob], 10, '10.50');
     const events = await watcher.waitFor(11);
     await mine.waitFor(10);
+    await sellers.waitFor(10);
     await sleep(300);
 
     expect(seqs(watcher.events)).toEqual(range(1, 11));
@@ -81,6 +84,9 @@ describeApp('live auction updates', () => {
     const aliceView = mine.events.map((e) => (e.auctionEvents.__typename === 'BidPlaced' ? e.auctionEvents.bid : undefined));
     expect(aliceView.filter((b) => b?.isMine).map((b) => b?.bidder?.id)).toEqual(Array(5).fill(alice.id));
     expect(aliceView.filter((b) => !b?.isMine).every((b) => b?.bidder === null)).toBe(true);
+    const sellerView = sellers.events.map((e) => (e.auctionEvents.__typename === 'BidPlaced' ? e.auctionEvents.bid.bidder?.id : undefined));
+    expect(sellerView).toEqual(placed.map((p) => p.by.id));
+    await sellerClient.dispose();
     await anonymous.dispose();
     await aliceClient.dispose();
   });

@@ -15,8 +15,8 @@ export async function bidStatusOf(deps: ServiceDeps, bid: BidView): Promise<BidS
 export async function bidderOf(deps: ServiceDeps, viewer: Viewer, bid: BidView) {
   if (!viewer) return null;
   if (viewer.id !== bid.bidderId) {
-    const auction = await getAuction(deps, bid.auctionId);
-    if (auction?.sellerId !== viewer.id) return null;
+    const sellerId = bid.sellerId ?? (await getAuction(deps, bid.auctionId))?.sellerId;
+    if (sellerId !== viewer.id) return null;
   }
   return getUser(deps, viewer, bid.bidderId);
 }

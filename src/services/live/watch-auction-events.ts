@@ -16,10 +16,22 @@ const REPLAY_PAGE = 500;
 export async function watchAuctionEvents(deps: ServiceDeps, auctionId: string, afterSeq: number | null = null): Promise<AsyncIterableIterator<StoredEvent>> {
   const id = v.uuid('auctionId', auctionId);
   if (afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badInput('afterSeq', 'afterSeq must be 0 or more.');
-  if (!(await getAuction(deps, id))) throw notFound('Auction');
+  const auction = await getAuction(deps, id);
+  if (!auction) throw notFound('Auction');
   // Subscribed before reading Postgres: an event is either already stored or still to be published.
   const live = await deps.live.auctionEvents(id);
-  return closable(inSequence(deps, id, live, afterSeq), live);
+  return closable(withSeller(inSequence(deps, id, live, afterSeq), auction.sellerId), live);
+}
+
+/**
+ * Each event's bid learns the auction's seller, who may see bidders: otherwise every watcher
+ * signed in would look the auction up again for every bid.
+ */
+async function* withSeller(events: AsyncGenerator<StoredEvent>, sellerId: string): AsyncGenerator<StoredEvent> {
+  for await (const event of events) {
+    const bid = event.payload.bid;
+    yield bid && typeof bid === 'object' ? { ...event, payload: { ...event.payload, bid: { ...bid, sellerId } } } : event;
+  }
 }
 
 async function* inSequence(deps: ServiceDeps, auctionId: string, live: AsyncIterable<LiveAuctionEvent>, afterSeq: number | null): AsyncGenerator<StoredEvent> {
