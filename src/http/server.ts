@@ -61,6 +61,9 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     formatError,
     introspection: true,
     csrfPrevention: true,
+    // main.ts owns the signals and stops everything in order; Apollo's own handler would start a
+    // second stop that never settles, and the process would only leave through the backstop.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownGraceMs }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },

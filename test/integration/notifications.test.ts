@@ -1,8 +1,5 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import twilio from 'twilio';
@@ -15,9 +12,9 @@ import { describeApp, startTestApp, testTarget, type TestApp } from '../support/
 import { ok, request } from '../support/client.js';
 import { createAuction, signUpUser, type TestUser } from '../support/factories.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { PlaceBidDocument, UpdateMeDocument } from '../generated/graphql.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PUBLIC_URL = 'https://auctions.example.com';
 const ACCOUNT_SID = `AC${'7'.repeat(32)}`;
 const AUTH_TOKEN = 'fake-twilio-auth-token';
@@ -295,7 +292,7 @@ describeApp('outbid notifications', () => {
   describe.skipIf(testTarget() !== 'services')('when the notification worker crashes (services only: the embedded bid log cannot be shared between processes)', () => {
     let fake: FakeTwilio;
     let gateway: TestApp;
-    let child: ChildProcessWithoutNullStreams | undefined;
+    let child: ServerProcess['child'] | undefined;
     let restarted: App | undefined;
     beforeAll(async () => {
       fake = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
@@ -310,7 +307,7 @@ describeApp('outbid notifications', () => {
     });
 
     it('the notification worker crashed mid-stream and restarted: no SMS lost, none sent twice', async () => {
-      child = await startWorkerProcess(gateway.env);
+      child = (await startServerProcess('workers', gateway.env)).child;
       const seller = await signUpUser(gateway.url, { displayName: 'Seller' });
       const bidders = await Promise.all(['Ann', 'Ben', 'Cat', 'Dan'].map((name) => texter(gateway.url, name)));
       const auctions = await Promise.all([1, 2].map(() => createAuction(gateway.url, seller, { title: 'Vintage camera', startingPrice: '10.00' })));
@@ -359,37 +356,6 @@ describeApp('outbid notifications', () => {
     }, 150_000);
   });
 });
-
-/** Runs `src/main.ts --role workers` in its own process, as production does; resolves once started. */
-async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/main.ts', '--role', 'workers'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
-  });
-  const output: string[] = [];
-  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const lines = createInterface({ input: child.stdout });
-  const started = new Promise<void>((resolve, reject) => {
-    lines.on('line', (line) => {
-      output.push(line);
-      if (line.includes('"auction platform started"')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`the worker process exited (${code}) before starting:\n${output.join('\n')}`)));
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the worker process did not start in time:\n${output.join('\n')}`)), 60_000);
-  });
-  try {
-    await Promise.race([started, timeout]);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  return child;
-}
 
 /** Waits until the fake holds answers and no new request has come for a while: the worker is stuck on them. */
 async function heldSteady(fake: FakeTwilio): Promise<void> {
