@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { parse, validate, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { parse, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { RequestContext } from '../resolvers/context.js';
@@ -38,6 +38,7 @@ type Extra = {
 export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): { dispose(): void | Promise<void> } {
   const { schema, tokens, services, logger, queryLimits, limits } = deps;
   const open = new Map<string, number>();
+  const documents = documentCache(schema);
 
   const admit = (keys: Array<[string, number]>): boolean => {
     if (keys.some(([key, max]) => (open.get(key) ?? 0) >= max)) return false;
@@ -53,7 +54,10 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
   };
 
   const format = (errors: readonly GraphQLError[], context: RequestContext | undefined) =>
-    errors.map((error) => {
+    errors.map((raw) => {
+      // An error with no path and no cause is about the request itself (a document or variables that
+      // do not fit the schema): the client's mistake, as Apollo says over HTTP.
+      const error = raw instanceof AppError || raw.path || raw.originalError ? raw : new AppError(ErrorCode.BAD_USER_INPUT, raw.message, { field: null });
       if (!isExpected(error)) (context?.logger ?? logger).error({ err: error.originalError ?? error, path: error.path }, 'subscription failed');
       return formatError(error.toJSON(), error);
     });
@@ -112,4 +116,37 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
     wsServer,
     limits.keepAliveMs > 0 ? limits.keepAliveMs : Infinity,
   );
+}
+
+const CACHED_DOCUMENTS = 500;
+
+/**
+ * Parsed and validated documents by their text. Thousands of clients subscribe with the same few
+ * documents; each would otherwise keep its own parse tree for as long as it stays subscribed.
+ */
+function documentCache(schema: GraphQLSchema) {
+  const documents = new Map<string, DocumentNode>();
+  return {
+    /** The document, or why it cannot run. Only valid documents are kept. */
+    validated(query: string): DocumentNode | readonly GraphQLError[] {
+      const cached = documents.get(query);
+      if (cached) {
+        documents.delete(query);
+        documents.set(query, cached);
+        return cached;
+      }
+      let document: DocumentNode;
+      try {
+        // Syntax errors still carry their line and column; only the tree drops its locations.
+        document = parse(query, { noLocation: true });
+      } catch (error) {
+        return [error as GraphQLError];
+      }
+      const errors = validate(schema, document);
+      if (errors.length > 0) return errors;
+      documents.set(query, document);
+      if (documents.size > CACHED_DOCUMENTS) documents.delete(documents.keys().next().value!);
+      return document;
+    },
+  };
 }

@@ -129,14 +129,18 @@ describeApp('live auction updates', () => {
     await client.dispose();
   });
 
-  it('refuses to watch an auction that does not exist (NOT_FOUND) or a malformed id (BAD_USER_INPUT)', async () => {
+  it('refuses to watch an auction that does not exist (NOT_FOUND), a malformed id or a missing variable (BAD_USER_INPUT)', async () => {
     const client = await connect(app.wsUrl);
     const missing = subscribe(client, AuctionEventsDocument, { auctionId: randomUUID() });
     const malformed = subscribe(client, AuctionEventsDocument, { auctionId: 'nope' });
-    await Promise.all([missing.ended(), malformed.ended()]);
+    const other = await connect(app.wsUrl);
+    const withoutVariables = subscribe(other, AuctionEventsDocument, {} as never);
+    await Promise.all([missing.ended(), malformed.ended(), withoutVariables.ended()]);
     expect(missing.errors.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
     expect(malformed.errors.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(withoutVariables.errors.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', expect.stringMatching(/auctionId/)]]);
     await client.dispose();
+    await other.dispose();
   });
 
   it('answers outbid without a token with UNAUTHENTICATED', async () => {

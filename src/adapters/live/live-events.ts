@@ -1,4 +1,3 @@
-import { EventEmitter, on } from 'node:events';
 import type { Logger } from 'pino';
 import type { LiveAuctionEvent, LiveEvents, LiveOutbid } from '../../services/ports.js';
 import { unavailable } from '../../domain/errors.js';
@@ -24,70 +23,74 @@ export const outbidChannel = (prefix: string, userId: string) => `${prefix}live:
  */
 export function createLiveEvents(transport: LiveTransport, options: { keyPrefix: string; logger: Logger }): LiveEvents {
   const { keyPrefix, logger } = options;
-  const local = new EventEmitter();
-  // One listener per watching client; tens of thousands on a busy auction are expected.
-  local.setMaxListeners(0);
-  const channels = new Map<string, { watchers: number; subscribed: Promise<void> }>();
+  const channels = new Map<string, { watchers: Set<(message: unknown) => void>; subscribed: Promise<void> }>();
 
   transport.onMessage((channel, payload) => {
-    if (local.listenerCount(channel) === 0) return;
+    const watchers = channels.get(channel)?.watchers;
+    if (!watchers || watchers.size === 0) return;
+    let message: unknown;
     try {
-      local.emit(channel, JSON.parse(payload));
+      message = JSON.parse(payload);
     } catch (error) {
       logger.error({ err: error, channel }, 'unreadable live event dropped');
+      return;
     }
+    for (const deliver of watchers) deliver(message);
   });
 
-  const release = (channel: string) => {
+  const leave = (channel: string, deliver: (message: unknown) => void) => {
     const entry = channels.get(channel);
-    if (!entry || --entry.watchers > 0) return;
+    if (!entry || !entry.watchers.delete(deliver) || entry.watchers.size > 0) return;
     channels.delete(channel);
     transport.unsubscribe(channel).catch((error: unknown) => logger.warn({ err: error, channel }, 'unsubscribe failed'));
   };
 
   async function watch<T>(channel: string): Promise<AsyncIterableIterator<T>> {
-    // Listening locally before the transport subscribes, so nothing between the two is missed.
-    const abort = new AbortController();
-    const messages = on(local, channel, { signal: abort.signal });
+    // Tens of thousands of these may sit idle on one gateway, so each is a bare queue.
+    const queue: T[] = [];
+    let waiting: ((result: IteratorResult<T>) => void) | undefined;
+    let closed = false;
+    const deliver = (message: unknown) => {
+      if (!waiting) return void queue.push(message as T);
+      const wake = waiting;
+      waiting = undefined;
+      wake({ done: false, value: message as T });
+    };
+    // Listening before the transport subscribes, so nothing between the two is missed.
     let entry = channels.get(channel);
     if (!entry) {
-      entry = { watchers: 0, subscribed: transport.subscribe(channel) };
+      entry = { watchers: new Set(), subscribed: transport.subscribe(channel) };
       channels.set(channel, entry);
     }
-    entry.watchers += 1;
+    entry.watchers.add(deliver);
     try {
       await entry.subscribed;
     } catch (error) {
-      abort.abort();
-      release(channel);
+      leave(channel, deliver);
       logger.warn({ err: error, channel }, 'live subscription failed');
       throw unavailable('Live updates are unavailable right now; try again shortly.');
     }
-    let released = false;
-    const stop = () => {
-      if (released) return;
-      released = true;
-      release(channel);
-      abort.abort();
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      queue.length = 0;
+      leave(channel, deliver);
+      waiting?.({ done: true, value: undefined });
+      waiting = undefined;
     };
     const iterator: AsyncIterableIterator<T> = {
       [Symbol.asyncIterator]: () => iterator,
-      async next() {
-        if (released) return { done: true, value: undefined };
-        try {
-          const result = await messages.next();
-          return result.done ? { done: true, value: undefined } : { done: false, value: (result.value as [T])[0] };
-        } catch (error) {
-          if (abort.signal.aborted) return { done: true, value: undefined };
-          throw error;
-        }
+      next: () => {
+        if (queue.length > 0) return Promise.resolve({ done: false, value: queue.shift()! });
+        if (closed) return Promise.resolve({ done: true, value: undefined });
+        return new Promise((resolve) => (waiting = resolve));
       },
       async return() {
-        stop();
+        close();
         return { done: true, value: undefined };
       },
       async throw(error: unknown) {
-        stop();
+        close();
         throw error;
       },
     };

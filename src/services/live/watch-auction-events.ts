@@ -20,25 +20,29 @@ export async function watchAuctionEvents(deps: ServiceDeps, auctionId: string, a
   if (!auction) throw notFound('Auction');
   // Subscribed before reading Postgres: an event is either already stored or still to be published.
   const live = await deps.live.auctionEvents(id);
-  return closable(withSeller(inSequence(deps, id, live, afterSeq), auction.sellerId), live);
+  return closable(inSequence(deps, { id, sellerId: auction.sellerId }, live, afterSeq), live);
 }
 
 /**
  * Each event's bid learns the auction's seller, who may see bidders: otherwise every watcher
  * signed in would look the auction up again for every bid.
  */
-async function* withSeller(events: AsyncGenerator<StoredEvent>, sellerId: string): AsyncGenerator<StoredEvent> {
-  for await (const event of events) {
-    const bid = event.payload.bid;
-    yield bid && typeof bid === 'object' ? { ...event, payload: { ...event.payload, bid: { ...bid, sellerId } } } : event;
-  }
+function withSeller(event: StoredEvent, sellerId: string): StoredEvent {
+  const bid = event.payload.bid;
+  return bid && typeof bid === 'object' ? { ...event, payload: { ...event.payload, bid: { ...bid, sellerId } } } : event;
 }
 
-async function* inSequence(deps: ServiceDeps, auctionId: string, live: AsyncIterable<LiveAuctionEvent>, afterSeq: number | null): AsyncGenerator<StoredEvent> {
+async function* inSequence(
+  deps: ServiceDeps,
+  auction: { id: string; sellerId: string },
+  live: AsyncIterable<LiveAuctionEvent>,
+  afterSeq: number | null,
+): AsyncGenerator<StoredEvent> {
+  const { id: auctionId, sellerId } = auction;
   let last = afterSeq;
   if (last !== null) {
     for await (const event of stored(deps, auctionId, last, Infinity)) {
-      yield event;
+      yield withSeller(event, sellerId);
       last = event.seq;
     }
   }
@@ -47,11 +51,11 @@ async function* inSequence(deps: ServiceDeps, auctionId: string, live: AsyncIter
     if (last !== null && message.seq <= last) continue;
     if (last !== null && message.seq > last + 1) {
       for await (const event of stored(deps, auctionId, last, message.seq)) {
-        yield event;
+        yield withSeller(event, sellerId);
         last = event.seq;
       }
     }
-    yield { ...message, at: new Date(message.at) };
+    yield withSeller({ ...message, at: new Date(message.at) }, sellerId);
     last = message.seq;
   }
 }
