@@ -47,7 +47,7 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     process.execPath,
     // The inspector on a random loopback port, only to read heap figures: nothing is attached during load.
     [...(options.inspect === false ? [] : ['--inspect=127.0.0.1:0']), '--trace-warnings', '--import', '@swc-node/register/esm-register', ...options.args],
-    { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const log = createWriteStream(options.logFile, { flags: 'a' });
   let inspectorUrl: string | undefined;

@@ -11,6 +11,7 @@ import { AppError } from '../domain/errors.js';
 import { ErrorCode } from '../schema/error-code.js';
 import { formatError, isExpected } from './errors.js';
 import { checkQueryLimits } from './query-limits.js';
+import { createSharedSubscribe } from './shared-subscribe.js';
 
 export interface WsServerDeps {
   schema: GraphQLSchema;
@@ -65,6 +66,7 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
   return useServer<Record<string, unknown>, Extra>(
     {
       schema,
+      subscribe: createSharedSubscribe((context) => (context as RequestContext).viewer?.id ?? null),
       onConnect: async (ctx) => {
         let viewer;
         try {

@@ -1,7 +1,7 @@
 import { Args, Ctx, FieldResolver, Resolver, Root, Subscription } from 'type-graphql';
 import type { ServiceDeps } from '../services/deps.js';
 import type { RequestContext } from './context.js';
-import type { LiveOutbid } from '../services/ports.js';
+import type { LiveAuctionEvent, LiveOutbid } from '../services/ports.js';
 import type { StoredEvent } from '../services/auctions/list-events.js';
 import { AuctionEvent, OutbidEvent } from '../schema/event.type.js';
 import { AuctionEventsArgs } from '../schema/live.args.js';
@@ -23,7 +23,7 @@ export class LiveResolver {
     description: 'Every event of one auction, in seq order.',
     subscribe: ({ args, context }: SubscribeData<AuctionEventsArgs>) => watchAuctionEvents(context.services, args.auctionId, args.afterSeq ?? null),
   })
-  auctionEvents(@Root() event: StoredEvent, @Args(() => AuctionEventsArgs) _args: AuctionEventsArgs) {
+  auctionEvents(@Root() event: StoredEvent | LiveAuctionEvent, @Args(() => AuctionEventsArgs) _args: AuctionEventsArgs) {
     return toGraphEvent(event);
   }
 

@@ -94,15 +94,18 @@ async function persistIsolatingBadRows(db: PrismaClient, parsed: Parsed[], logge
  */
 export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessage[]): Promise<LiveAuctionEvent[]> {
   if (messages.length === 0) return [];
-  const bidderIds = [...new Set(messages.map((m) => m.bid.bidderId))];
-  const bidders = await db.user.findMany({ where: { id: { in: bidderIds } }, select: { id: true, displayName: true } });
+  const [bidders, auctions] = await Promise.all([
+    db.user.findMany({ where: { id: { in: [...new Set(messages.map((m) => m.bid.bidderId))] } }, select: { id: true, displayName: true } }),
+    db.auction.findMany({ where: { id: { in: [...new Set(messages.map((m) => m.auctionId))] } }, select: { id: true, sellerId: true } }),
+  ]);
   const aliases = new Map(bidders.map((b) => [b.id, aliasOf(b.displayName)]));
+  const sellers = new Map(auctions.map((a) => [a.id, a.sellerId]));
   const events = messages.map((m): LiveAuctionEvent => ({
     type: 'BidPlaced',
     auctionId: m.auctionId,
     seq: m.seq,
     at: m.at,
-    payload: eventPayload(m, aliases.get(m.bid.bidderId) ?? aliasOf('')),
+    payload: eventPayload(m, aliases.get(m.bid.bidderId) ?? aliasOf(''), sellers.get(m.auctionId)),
   }));
   const column = <T>(pick: (m: BidPlacedMessage) => T): T[] => messages.map(pick);
   // One statement, so one implicit transaction and one round trip: the batch lands whole or not at
@@ -141,10 +144,11 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
 }
 
 /** The stored event: what a subscriber catching up needs (see services/auctions/graph-event.ts). */
-function eventPayload(m: BidPlacedMessage, bidderAlias: string): Record<string, unknown> {
+function eventPayload(m: BidPlacedMessage, bidderAlias: string, sellerId: string | undefined): Record<string, unknown> {
   const { id, bidderId, amount, placedAt } = m.bid;
+  // The seller may see bidders; carrying it saves every signed-in watcher a lookup per bid.
   return {
-    bid: { id, auctionId: m.auctionId, bidderId, bidderAlias, amount, seq: m.seq, placedAt },
+    bid: { id, auctionId: m.auctionId, bidderId, bidderAlias, sellerId, amount, seq: m.seq, placedAt },
     currentPrice: m.currentPrice,
     minimumNextBid: m.minimumNextBid,
     bidCount: m.bidCount,

@@ -95,7 +95,7 @@ describe('persisting the bid log', () => {
     const events = await db.auctionEvent.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } });
     expect(events.map((e) => e.type)).toEqual(['BidPlaced', 'BidPlaced', 'BidPlaced']);
     expect(events[2]?.payload).toEqual({
-      bid: { id: batch[2]!.id, auctionId, bidderId, bidderAlias: 'J***n', amount: 1300, seq: 3, placedAt: at(3) },
+      bid: { id: batch[2]!.id, auctionId, bidderId, bidderAlias: 'J***n', sellerId: (await auction()).sellerId, amount: 1300, seq: 3, placedAt: at(3) },
       currentPrice: 1300,
       minimumNextBid: 1400,
       bidCount: 3,
@@ -220,7 +220,7 @@ describe('persisting the bid log', () => {
     const consumer = handOverConsumer();
     const dlq = createMemoryDeadLetterQueue();
     const refused = () => Promise.reject(new Error('connection refused'));
-    const down = { user: { findMany: refused }, $executeRaw: refused } as unknown as PrismaClient;
+    const down = { user: { findMany: refused }, auction: { findMany: refused }, $executeRaw: refused } as unknown as PrismaClient;
     const live = createLiveEvents(createMemoryTransport(), { keyPrefix: '', logger });
     await createBidWorker({ db: down, consumer, dlq, live, logger }).start();
 

@@ -1,4 +1,5 @@
 import type { StoredEvent } from './list-events.js';
+import type { LiveAuctionEvent } from '../ports.js';
 
 const DATE_FIELDS = new Set(['at', 'endsAt', 'placedAt']);
 
@@ -12,6 +13,6 @@ const reviveDates = (value: unknown): unknown => {
 };
 
 /** A stored event in the shape of its AuctionEvent union member (discriminated by `type`). */
-export function toGraphEvent(event: StoredEvent): Record<string, unknown> {
+export function toGraphEvent(event: StoredEvent | LiveAuctionEvent): Record<string, unknown> {
   return { ...(reviveDates(event.payload) as Record<string, unknown>), type: event.type, auctionId: event.auctionId, seq: event.seq, at: new Date(event.at) };
 }

@@ -13,36 +13,25 @@ const REPLAY_PAGE = 500;
  * after it come first from Postgres; a gap in the live stream is filled from Postgres too, which
  * holds every event before it is published.
  */
-export async function watchAuctionEvents(deps: ServiceDeps, auctionId: string, afterSeq: number | null = null): Promise<AsyncIterableIterator<StoredEvent>> {
+export async function watchAuctionEvents(deps: ServiceDeps, auctionId: string, afterSeq: number | null = null): Promise<AsyncIterableIterator<StoredEvent | LiveAuctionEvent>> {
   const id = v.uuid('auctionId', auctionId);
   if (afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badInput('afterSeq', 'afterSeq must be 0 or more.');
   const auction = await getAuction(deps, id);
   if (!auction) throw notFound('Auction');
   // Subscribed before reading Postgres: an event is either already stored or still to be published.
   const live = await deps.live.auctionEvents(id);
-  return closable(inSequence(deps, { id, sellerId: auction.sellerId }, live, afterSeq), live);
+  return closable(inSequence(deps, id, live, afterSeq), live);
 }
 
 /**
- * Each event's bid learns the auction's seller, who may see bidders: otherwise every watcher
- * signed in would look the auction up again for every bid.
+ * Live events are passed on as the very objects the bus delivered, shared by every watcher on this
+ * gateway, so that each is executed once for all of them (http/shared-subscribe.ts).
  */
-function withSeller(event: StoredEvent, sellerId: string): StoredEvent {
-  const bid = event.payload.bid;
-  return bid && typeof bid === 'object' ? { ...event, payload: { ...event.payload, bid: { ...bid, sellerId } } } : event;
-}
-
-async function* inSequence(
-  deps: ServiceDeps,
-  auction: { id: string; sellerId: string },
-  live: AsyncIterable<LiveAuctionEvent>,
-  afterSeq: number | null,
-): AsyncGenerator<StoredEvent> {
-  const { id: auctionId, sellerId } = auction;
+async function* inSequence(deps: ServiceDeps, auctionId: string, live: AsyncIterable<LiveAuctionEvent>, afterSeq: number | null): AsyncGenerator<StoredEvent | LiveAuctionEvent> {
   let last = afterSeq;
   if (last !== null) {
     for await (const event of stored(deps, auctionId, last, Infinity)) {
-      yield withSeller(event, sellerId);
+      yield event;
       last = event.seq;
     }
   }
@@ -51,11 +40,11 @@ async function* inSequence(
     if (last !== null && message.seq <= last) continue;
     if (last !== null && message.seq > last + 1) {
       for await (const event of stored(deps, auctionId, last, message.seq)) {
-        yield withSeller(event, sellerId);
+        yield event;
         last = event.seq;
       }
     }
-    yield withSeller({ ...message, at: new Date(message.at) }, sellerId);
+    yield message;
     last = message.seq;
   }
 }
