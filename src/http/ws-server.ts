@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { parse, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLError, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { RequestContext } from '../resolvers/context.js';
@@ -12,6 +12,7 @@ import { ErrorCode } from '../schema/error-code.js';
 import { formatError, isExpected } from './errors.js';
 import { checkQueryLimits } from './query-limits.js';
 import { createSharedSubscribe } from './shared-subscribe.js';
+import { documentCache } from './document-cache.js';
 
 export interface WsServerDeps {
   schema: GraphQLSchema;
@@ -97,14 +98,8 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return [new AppError(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerConnection} subscriptions per connection.`)];
         }
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
+        const document = documents.validated(payload.query);
+        if (!('kind' in document)) return document;
         try {
           checkQueryLimits(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, queryLimits);
         } catch (error) {
@@ -118,37 +113,4 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
     wsServer,
     limits.keepAliveMs > 0 ? limits.keepAliveMs : Infinity,
   );
-}
-
-const CACHED_DOCUMENTS = 500;
-
-/**
- * Parsed and validated documents by their text. Thousands of clients subscribe with the same few
- * documents; each would otherwise keep its own parse tree for as long as it stays subscribed.
- */
-function documentCache(schema: GraphQLSchema) {
-  const documents = new Map<string, DocumentNode>();
-  return {
-    /** The document, or why it cannot run. Only valid documents are kept. */
-    validated(query: string): DocumentNode | readonly GraphQLError[] {
-      const cached = documents.get(query);
-      if (cached) {
-        documents.delete(query);
-        documents.set(query, cached);
-        return cached;
-      }
-      let document: DocumentNode;
-      try {
-        // Syntax errors still carry their line and column; only the tree drops its locations.
-        document = parse(query, { noLocation: true });
-      } catch (error) {
-        return [error as GraphQLError];
-      }
-      const errors = validate(schema, document);
-      if (errors.length > 0) return errors;
-      documents.set(query, document);
-      if (documents.size > CACHED_DOCUMENTS) documents.delete(documents.keys().next().value!);
-      return document;
-    },
-  };
 }
