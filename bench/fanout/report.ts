@@ -72,7 +72,7 @@ export async function cpuMeter(servers: readonly ServerProcess[]): Promise<() =>
     const wall = (end.t - start.t) / 1000;
     const usage = process.cpuUsage(start.bench);
     const bench = (usage.user + usage.system) / 1e6;
-    const each = servers.map((s, i) => end.servers[i]! - start.servers[i]!);
+    const each = servers.map((_server, i) => end.servers[i]! - start.servers[i]!);
     const rest = end.machine - start.machine - bench - each.reduce((a, b) => a + b, 0);
     const pct = (cpuSeconds: number) => `${fmt((100 * cpuSeconds) / wall)}%`;
     return (

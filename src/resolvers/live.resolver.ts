@@ -1,4 +1,4 @@
-import { Args, Ctx, FieldResolver, Resolver, Root, Subscription } from 'type-graphql';
+import { Args, FieldResolver, Resolver, Root, Subscription } from 'type-graphql';
 import type { ServiceDeps } from '../services/deps.js';
 import type { RequestContext } from './context.js';
 import type { LiveAuctionEvent, LiveOutbid } from '../services/ports.js';

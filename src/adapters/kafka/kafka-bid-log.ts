@@ -1,5 +1,4 @@
 import { Partitioners, type Admin, type Producer } from 'kafkajs';
-import type { Logger } from 'pino';
 import type { BidLog, BidPlacedMessage } from '../../services/ports.js';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 

@@ -1,5 +1,4 @@
 import type { Batch, EachBatchPayload } from 'kafkajs';
-import type { Logger } from 'pino';
 import { redeliveryDelayMs, sleep, type LogBatch, type LogConsumer } from '../../workers/log-consumer.js';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 
