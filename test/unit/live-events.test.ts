@@ -124,6 +124,25 @@ describe.each(pairs)('the $name live events', ({ skip, open }) => {
   });
 });
 
+describe('a watcher that stops reading', () => {
+  it('keeps only the newest events up to its limit, so a stalled client cannot hold the gateway\'s memory, while a reading one gets all', async () => {
+    const live = createLiveEvents(createMemoryTransport(), { keyPrefix: '', logger, maxQueued: 3 });
+    const auctionId = randomUUID();
+    const stalled = await live.auctionEvents(auctionId);
+    const reading = await live.auctionEvents(auctionId);
+    const read = take(reading, 5);
+
+    for (const seq of [1, 2, 3, 4, 5]) {
+      await live.publishAuctionEvents([event(auctionId, seq)]);
+      await new Promise(setImmediate);
+    }
+    expect((await read).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect((await take(stalled, 3)).map((e) => e.seq)).toEqual([3, 4, 5]);
+    await live.publishAuctionEvents([event(auctionId, 6)]);
+    expect((await take(stalled, 1)).map((e) => e.seq)).toEqual([6]);
+  });
+});
+
 describe('live events over a failing transport', () => {
   it('answers UNAVAILABLE when the transport cannot subscribe, and tries again on the next watcher', async () => {
     let failures = 1;

@@ -21,8 +21,12 @@ export const outbidChannel = (prefix: string, userId: string) => `${prefix}live:
  * Live events over a transport. Each gateway subscribes to a channel once, however many of its
  * clients watch it, and parses each message once before handing it to all of them.
  */
-export function createLiveEvents(transport: LiveTransport, options: { keyPrefix: string; logger: Logger }): LiveEvents {
+/** Events kept for one watcher that is not reading, beyond which the oldest are dropped. */
+const MAX_QUEUED = 1_000;
+
+export function createLiveEvents(transport: LiveTransport, options: { keyPrefix: string; logger: Logger; maxQueued?: number }): LiveEvents {
   const { keyPrefix, logger } = options;
+  const maxQueued = options.maxQueued ?? MAX_QUEUED;
   const channels = new Map<string, { watchers: Set<(message: unknown) => void>; subscribed: Promise<void> }>();
 
   transport.onMessage((channel, payload) => {
@@ -50,8 +54,19 @@ export function createLiveEvents(transport: LiveTransport, options: { keyPrefix:
     const queue: T[] = [];
     let waiting: ((result: IteratorResult<T>) => void) | undefined;
     let closed = false;
+    let dropping = false;
     const deliver = (message: unknown) => {
-      if (!waiting) return void queue.push(message as T);
+      if (!waiting) {
+        // A client that stops reading must not hold the gateway's memory: it loses the oldest
+        // events, and the seq gap this leaves is filled from Postgres once it reads again.
+        if (queue.length >= maxQueued) {
+          queue.shift();
+          if (!dropping) logger.warn({ channel, maxQueued }, 'a watcher fell behind; dropping its oldest live events');
+          dropping = true;
+        }
+        return void queue.push(message as T);
+      }
+      dropping = false;
       const wake = waiting;
       waiting = undefined;
       wake({ done: false, value: message as T });
