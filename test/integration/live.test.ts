@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startApp, type App } from '../../src/app.js';
-import { loadConfig } from '../../src/config/config.js';
 import { auctionChannel } from '../../src/adapters/live/live-events.js';
 import { describeApp, startTestApp, testTarget, type TestApp } from '../support/app.js';
 import { ok, request } from '../support/client.js';
 import { createAuction, signUpUser, type TestUser } from '../support/factories.js';
 import { closeCodeOf, connect, subscribe } from '../support/ws-client.js';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { AuctionEventsDocument, AuctionEventsSinceDocument, OutbidDocument, PlaceBidDocument } from '../generated/graphql.js';
 
 type Events = Awaited<ReturnType<ReturnType<typeof subscribe<typeof AuctionEventsDocument>>['waitFor']>>;
@@ -249,13 +248,13 @@ describeApp('a gateway shutting down', () => {
   });
 });
 
-describeApp('live updates across gateways', () => {
+describeApp('live updates across gateway processes', () => {
   if (testTarget() !== 'services') {
     it.skip('needs Redis pub/sub between processes: the in-process bus reaches one process only', () => {});
     return;
   }
   let a: TestApp;
-  let b: App;
+  let b: ServerProcess;
   let bWsUrl: string;
   let redis: Redis;
   let seller: TestUser;
@@ -263,7 +262,8 @@ describeApp('live updates across gateways', () => {
   let bob: TestUser;
   beforeAll(async () => {
     a = await startTestApp();
-    b = await startApp(loadConfig({ ...a.env, PORT: '0' }, false), pino({ level: 'silent' }), { roles: new Set(['gateway']) });
+    // Gateway B is its own process, as in production: it shares nothing with A but Redis, Kafka and Postgres.
+    b = await startServerProcess('gateway', { ...a.env, PORT: '0' });
     bWsUrl = b.url!.replace(/^http/, 'ws');
     redis = new Redis(a.env.REDIS_URL!);
     seller = await signUpUser(a.url, { displayName: 'Seller' });
@@ -272,12 +272,13 @@ describeApp('live updates across gateways', () => {
   });
   afterAll(async () => {
     redis?.disconnect();
-    await b?.stop();
+    b?.child.kill('SIGTERM');
+    if (b) await once(b.child, 'exit');
     await a?.close();
   });
 
   it('delivers to a subscriber on gateway B, in seq order and exactly once, every bid placed through gateway A', async () => {
-    expect(b.port).not.toBe(a.port);
+    expect(new URL(b.url!).port).not.toBe(String(a.port));
     const auction = await createAuction(a.url, seller);
     const client = await connect(bWsUrl);
     const watcher = subscribe(client, AuctionEventsDocument, { auctionId: auction.id });
