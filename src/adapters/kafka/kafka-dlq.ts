@@ -1,3 +1,4 @@
+import { Partitioners } from 'kafkajs';
 import type { DeadLetterQueue } from '../../workers/log-consumer.js';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 
@@ -16,7 +17,8 @@ export async function createKafkaDeadLetterQueue(options: KafkaDeadLetterQueueOp
   const sourceTopic = options.sourceTopic ?? 'bid-events';
   const topic = options.topic ?? `${sourceTopic}.dlq`;
   const logger = options.logger.child({ component: 'kafka-dlq', topic });
-  const producer = createKafkaClient({ ...options, logger }).producer();
+  // The same partitioner as the bid log's, named so kafkajs does not warn about its default.
+  const producer = createKafkaClient({ ...options, logger }).producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 
   return {
