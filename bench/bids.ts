@@ -13,12 +13,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/config.js';
 import { startApp, type App } from '../src/app.js';
 import { bidIncrement } from '../src/domain/increments.js';
 import { formatMoney } from '../src/domain/money.js';
 import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock.js';
+import { gql, signUp } from './support/api.js';
+import { deleteRedisKeys, scratchDatabase } from './support/scratch.js';
 
 const BASE_DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -111,27 +112,7 @@ function printRun(r: RunResult, note?: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// GraphQL client
-
-async function gql(url: string, query: string, variables?: unknown, token?: string): Promise<{ data?: any; errors?: any[] }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: any; errors?: any[] };
-}
-
-async function signUp(url: string, label: string): Promise<{ token: string; id: string }> {
-  const email = `${label}-${randomBytes(4).toString('hex')}@bench.example`;
-  const { data, errors } = await gql(
-    url,
-    'mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }',
-    { input: { email, password: 'bench-password-123', displayName: label } },
-  );
-  if (errors) throw new Error(`signUp failed: ${JSON.stringify(errors)}`);
-  return { token: data.signUp.token, id: data.signUp.user.id };
-}
+// placeBid as a client
 
 const parseMoney = (s: string) => Math.round(Number(s) * 100);
 
@@ -274,29 +255,16 @@ async function run(cleanups: Array<() => Promise<unknown>>): Promise<void> {
   const scope = randomBytes(5).toString('hex');
   console.log(`bids benchmark: ${CLIENTS} clients, ${SECONDS} s per scenario, scope ${scope}`);
 
-  // Scratch database, dropped at the end (force: the app's pool may still hold connections).
+  // Scratch database and Redis prefix, removed at the end.
   const dbName = `auction_bench_${scope}`;
-  const admin = new pg.Client({ connectionString: BASE_DB_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  cleanups.push(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
-  });
-  const dbUrl = new URL(BASE_DB_URL);
-  dbUrl.pathname = `/${dbName}`;
-
-  // Redis keys live under a unique prefix; delete them by SCAN at the end.
+  const database = await scratchDatabase(BASE_DB_URL, dbName);
   const redisPrefix = `auction_bench:${scope}:`;
   cleanups.push(async () => {
-    const redis = new Redis(REDIS_URL);
-    let deleted = 0;
-    for await (const keys of redis.scanStream({ match: `${redisPrefix}*`, count: 1000 })) {
-      if ((keys as string[]).length > 0) deleted += await redis.unlink(...(keys as string[]));
-    }
-    await redis.quit();
+    await database.drop();
+    const deleted = await deleteRedisKeys(REDIS_URL, redisPrefix);
     console.log(`cleanup: dropped ${dbName}, deleted ${deleted} Redis keys, stopped app and Kafka mock`);
   });
+  const dbUrl = new URL(database.url);
 
   const kafka: KafkaMock = await startKafkaMock({
     topics: [

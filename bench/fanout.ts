@@ -15,10 +15,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { Redis } from 'ioredis';
 import { startKafkaMock } from '../test/support/kafka-mock.js';
-import { createAuction, mapLimit, signUp } from './fanout/api.js';
+import { createAuction, mapLimit, signUp } from './support/api.js';
+import { deleteRedisKeys, scratchDatabase } from './support/scratch.js';
 import { atRate, Bidding } from './fanout/bidding.js';
 import { spawnServer, type ServerProcess } from './fanout/processes.js';
 import { checkAlive, cpuMeter, memoryOf, printLogSummary, printMemory, printScenario } from './fanout/report.js';
@@ -90,28 +90,18 @@ async function run(): Promise<void> {
       `(A) ${fmt(BIDS_A)} bids at ${RATE_A}/s on one auction; (B) ${fmt(AUCTIONS_B)} auctions x ${PER_AUCTION} subscribers, ${fmt(BIDS_B)} bids at ${RATE_B}/s`,
   );
 
-  // Scratch database, dropped at the end (force: the servers may still hold connections).
+  // Scratch database and Redis prefix, removed at the end.
   const dbName = `auction_fanout_${scope}`;
-  const admin = new pg.Client({ connectionString: BASE_DB_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  cleanups.push(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
-  });
-  const dbUrl = new URL(BASE_DB_URL);
-  dbUrl.pathname = `/${dbName}`;
-
+  const database = await scratchDatabase(BASE_DB_URL, dbName);
   const redisPrefix = `auction_fanout:${scope}:`;
   const redis = new Redis(REDIS_URL);
   cleanups.push(async () => {
-    let deleted = 0;
-    for await (const keys of redis.scanStream({ match: `${redisPrefix}*`, count: 1000 })) {
-      if ((keys as string[]).length > 0) deleted += await redis.unlink(...(keys as string[]));
-    }
     await redis.quit();
+    await database.drop();
+    const deleted = await deleteRedisKeys(REDIS_URL, redisPrefix);
     console.log(`cleanup: dropped ${dbName}, deleted ${deleted} Redis keys, stopped the servers and the Kafka mock`);
   });
+  const dbUrl = new URL(database.url);
 
   const topic = `bid-events-${scope}`;
   const kafka = await startKafkaMock({ topics: [{ name: topic, partitions: 8 }, { name: `${topic}.dlq`, partitions: 1 }] });

@@ -1,7 +1,7 @@
 // The bids of the fan-out bench: placeBid over HTTP with rising amounts, at a fixed rate, recording
 // when each answer came back (the start of every delivery latency).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { placeBid } from './api.js';
+import { placeBid } from '../support/api.js';
 import type { Stream } from './stats.js';
 
 
