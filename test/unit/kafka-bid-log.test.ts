@@ -8,6 +8,7 @@ import { createKafkaDeadLetterQueue } from '../../src/adapters/kafka/kafka-dlq.j
 import type { BidLog, BidPlacedMessage } from '../../src/services/ports.js';
 import type { LogBatch, LogConsumer } from '../../src/workers/log-consumer.js';
 import { kafkaMockUnavailableReason, startKafkaMock, type KafkaMock } from '../support/kafka-mock.js';
+import { bidPlacedNow } from '../support/bid-messages.js';
 
 // A machine without cc or librdkafka-dev may skip, saying why; in CI the mock must run, so the same
 // missing toolchain makes startKafkaMock throw and the suite fail.
@@ -21,24 +22,6 @@ const TOPICS = ['order', 'redelivery', 'caught-up', 'dead-letters'];
 // Short group timings: the mock makes a joining member wait about one session timeout.
 const groupTimings = { sessionTimeout: 3_000, rebalanceTimeout: 3_000, heartbeatInterval: 300, maxWaitTimeInMs: 50 };
 
-function bidPlaced(auctionId: string, seq: number): BidPlacedMessage {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  return {
-    v: 1,
-    type: 'BidPlaced',
-    id,
-    auctionId,
-    seq,
-    at: now,
-    bid: { id, bidderId: randomUUID(), amount: 1000 + seq, maxAmount: null, idempotencyKey: id, placedAt: now },
-    currentPrice: 1000 + seq,
-    bidCount: seq,
-    minimumNextBid: 1100 + seq,
-    endsAt: now,
-    previousLeader: null,
-  };
-}
 
 /** The partition kafkajs' default partitioner gives a key, computed independently of the adapter. */
 function partitionOf(key: string): number {
@@ -83,7 +66,7 @@ describe('the bid log on Kafka', () => {
     const auctions = Array.from({ length: 6 }, () => randomUUID());
     // Bids on one auction are published one after another, as the gateway does; auctions interleave.
     await Promise.all(auctions.map(async (auctionId) => {
-      for (let seq = 1; seq <= 5; seq++) await log.publish(bidPlaced(auctionId, seq), { timeoutMs: 5_000 });
+      for (let seq = 1; seq <= 5; seq++) await log.publish(bidPlacedNow(auctionId, seq), { timeoutMs: 5_000 });
     }));
 
     const received: Array<{ partition: number; key: string | null; seq: number }> = [];
@@ -103,7 +86,7 @@ describe('the bid log on Kafka', () => {
     const groupId = `redelivery-${randomUUID()}`;
     const log = await bidLog('redelivery', groupId);
     const auctionId = randomUUID();
-    for (let seq = 1; seq <= 3; seq++) await log.publish(bidPlaced(auctionId, seq), { timeoutMs: 5_000 });
+    for (let seq = 1; seq <= 3; seq++) await log.publish(bidPlacedNow(auctionId, seq), { timeoutMs: 5_000 });
 
     // The mock may hand the messages over in several batches: the one holding the last offset fails
     // once, and while it is in hand the group must not have committed it.
@@ -137,7 +120,7 @@ describe('the bid log on Kafka', () => {
     let elsewhere = randomUUID();
     while (partitionOf(elsewhere) === partitionOf(auctionId)) elsewhere = randomUUID();
 
-    await log.publish(bidPlaced(auctionId, 1), { timeoutMs: 5_000 });
+    await log.publish(bidPlacedNow(auctionId, 1), { timeoutMs: 5_000 });
     expect(await log.isCaughtUp(auctionId)).toBe(false);
     // Nothing was ever written to the other auction's partition: nothing to catch up on.
     expect(await log.isCaughtUp(elsewhere)).toBe(true);
@@ -145,7 +128,7 @@ describe('the bid log on Kafka', () => {
     await consumer('caught-up', groupId).run(async () => {});
     await vi.waitFor(async () => expect(await log.isCaughtUp(auctionId)).toBe(true), { timeout: 20_000, interval: 100 });
 
-    await log.publish(bidPlaced(auctionId, 2), { timeoutMs: 5_000 });
+    await log.publish(bidPlacedNow(auctionId, 2), { timeoutMs: 5_000 });
     // Either the consumer has not seen the new bid yet, or it already committed it.
     await vi.waitFor(async () => expect(await log.isCaughtUp(auctionId)).toBe(true), { timeout: 20_000, interval: 100 });
   });
@@ -180,11 +163,11 @@ describe('the bid log on Kafka', () => {
     const own = await startKafkaMock({ topics: [{ name: 'bid-events', partitions: PARTITIONS }] });
     const log = await createKafkaBidLog({ brokers: own.brokers, clientId: 'kafka-bid-log-test', logger });
     closers.push(() => log.close());
-    await log.publish(bidPlaced(randomUUID(), 1), { timeoutMs: 5_000 });
+    await log.publish(bidPlacedNow(randomUUID(), 1), { timeoutMs: 5_000 });
     await own.stop();
 
     const started = performance.now();
-    await expect(log.publish(bidPlaced(randomUUID(), 1), { timeoutMs: 1_000 })).rejects.toThrow();
+    await expect(log.publish(bidPlacedNow(randomUUID(), 1), { timeoutMs: 1_000 })).rejects.toThrow();
     expect(performance.now() - started).toBeLessThan(1_500);
   });
 

@@ -3,25 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryBidLog } from '../../src/adapters/memory/memory-bid-log.js';
 import type { BidPlacedMessage } from '../../src/services/ports.js';
 import type { LogBatch, LogConsumer } from '../../src/workers/log-consumer.js';
+import { bidPlacedNow } from '../support/bid-messages.js';
 
-function bidPlaced(auctionId: string, seq: number): BidPlacedMessage {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  return {
-    v: 1,
-    type: 'BidPlaced',
-    id,
-    auctionId,
-    seq,
-    at: now,
-    bid: { id, bidderId: randomUUID(), amount: 1000 + seq, maxAmount: null, idempotencyKey: id, placedAt: now },
-    currentPrice: 1000 + seq,
-    bidCount: seq,
-    minimumNextBid: 1100 + seq,
-    endsAt: now,
-    previousLeader: null,
-  };
-}
 
 const seqOf = (value: Buffer | null) => (JSON.parse(value!.toString()) as BidPlacedMessage).seq;
 
@@ -39,7 +22,7 @@ describe('the in-process bid log', () => {
   it('delivers each auction to one partition, in order', async () => {
     const log = createMemoryBidLog({ partitions: 4, maxBatchSize: 3 });
     const auctions = Array.from({ length: 8 }, () => randomUUID());
-    for (let seq = 1; seq <= 5; seq++) for (const auctionId of auctions) await log.publish(bidPlaced(auctionId, seq), { timeoutMs: 100 });
+    for (let seq = 1; seq <= 5; seq++) for (const auctionId of auctions) await log.publish(bidPlacedNow(auctionId, seq), { timeoutMs: 100 });
 
     const received: Array<{ partition: number; key: string | null; seq: number }> = [];
     await start(log.consumer('reader'), async (batch) => {
@@ -57,7 +40,7 @@ describe('the in-process bid log', () => {
   it('delivers a failed batch again, unchanged, and commits it only after the handler succeeds', async () => {
     const log = createMemoryBidLog();
     const auctionId = randomUUID();
-    for (let seq = 1; seq <= 3; seq++) await log.publish(bidPlaced(auctionId, seq), { timeoutMs: 100 });
+    for (let seq = 1; seq <= 3; seq++) await log.publish(bidPlacedNow(auctionId, seq), { timeoutMs: 100 });
 
     const deliveries: string[][] = [];
     const caughtUpWhileHandling: boolean[] = [];
@@ -79,7 +62,7 @@ describe('the in-process bid log', () => {
     const log = createMemoryBidLog();
     const auctionId = randomUUID();
     expect(await log.isCaughtUp(auctionId)).toBe(true);
-    await log.publish(bidPlaced(auctionId, 1), { timeoutMs: 100 });
+    await log.publish(bidPlacedNow(auctionId, 1), { timeoutMs: 100 });
     expect(await log.isCaughtUp(auctionId)).toBe(false);
 
     // Another group's progress says nothing about what has been persisted.
@@ -97,7 +80,7 @@ describe('the in-process bid log', () => {
   it('resumes a group from its committed offsets when a new member starts', async () => {
     const log = createMemoryBidLog({ partitions: 1 });
     const auctionId = randomUUID();
-    await log.publish(bidPlaced(auctionId, 1), { timeoutMs: 100 });
+    await log.publish(bidPlacedNow(auctionId, 1), { timeoutMs: 100 });
     const first: number[] = [];
     const member = await start(log.consumer('g'), async (batch) => {
       first.push(...batch.messages.map((m) => seqOf(m.value)));
@@ -105,7 +88,7 @@ describe('the in-process bid log', () => {
     await vi.waitFor(() => expect(first).toEqual([1]));
     await member.stop();
 
-    await log.publish(bidPlaced(auctionId, 2), { timeoutMs: 100 });
+    await log.publish(bidPlacedNow(auctionId, 2), { timeoutMs: 100 });
     const second: number[] = [];
     await start(log.consumer('g'), async (batch) => {
       second.push(...batch.messages.map((m) => seqOf(m.value)));
@@ -120,11 +103,11 @@ describe('the in-process bid log', () => {
     await start(log.consumer('bid-persister'), async (batch) => {
       offsets.push(...batch.messages.map((m) => m.offset));
     });
-    for (let seq = 1; seq <= 2_500; seq++) await log.publish(bidPlaced(auctionId, seq), { timeoutMs: 100 });
+    for (let seq = 1; seq <= 2_500; seq++) await log.publish(bidPlacedNow(auctionId, seq), { timeoutMs: 100 });
 
     await vi.waitFor(async () => expect(await log.isCaughtUp(auctionId)).toBe(true));
     expect(offsets).toEqual(Array.from({ length: 2_500 }, (_, i) => String(i)));
-    await log.publish(bidPlaced(auctionId, 2_501), { timeoutMs: 100 });
+    await log.publish(bidPlacedNow(auctionId, 2_501), { timeoutMs: 100 });
     await vi.waitFor(() => expect(offsets.at(-1)).toBe('2500'));
   });
 
@@ -136,7 +119,7 @@ describe('the in-process bid log', () => {
 
   it('stops promptly even while backing off from a failing batch', async () => {
     const log = createMemoryBidLog();
-    await log.publish(bidPlaced(randomUUID(), 1), { timeoutMs: 100 });
+    await log.publish(bidPlacedNow(randomUUID(), 1), { timeoutMs: 100 });
     let attempts = 0;
     const consumer = log.consumer('g');
     await consumer.run(async () => {

@@ -1,14 +1,10 @@
 import type { ServiceDeps } from '../deps.js';
+import type { LiveAuctionEvent } from '../ports.js';
 import { badInput } from '../../domain/errors.js';
 import { pageSize } from '../../domain/cursor.js';
 
-export interface StoredEvent {
-  type: 'BidPlaced' | 'AuctionExtended' | 'AuctionEnded' | 'AuctionCancelled';
-  auctionId: string;
-  seq: number;
-  at: Date;
-  payload: Record<string, unknown>;
-}
+/** An event as Postgres holds it: the live event's fields, with its time as a Date. */
+export type StoredEvent = Omit<LiveAuctionEvent, 'at'> & { at: Date };
 
 /** An auction's events after `afterSeq`, oldest first: how a subscriber catches up after a gap. */
 export async function listEvents(deps: ServiceDeps, auctionId: string, args: { afterSeq: number; first?: number | null }): Promise<StoredEvent[]> {
