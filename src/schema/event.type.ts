@@ -6,8 +6,13 @@ import { Bid } from './bid.type.js';
 import { Auction } from './auction.type.js';
 import { User } from './user.type.js';
 
+/**
+ * What every auction event has: its auction, its place in the auction's sequence, its time.
+ * type-graphql gives each subclass these fields; nothing refers to this class, so the schema has no
+ * type of its own for it.
+ */
 @ObjectType()
-export class BidPlaced {
+abstract class AuctionEventFields {
   @Field(() => ID)
   auctionId!: string;
 
@@ -16,7 +21,10 @@ export class BidPlaced {
 
   @Field(() => DateTimeScalar)
   at!: Date;
+}
 
+@ObjectType()
+export class BidPlaced extends AuctionEventFields {
   @Field(() => Bid)
   bid!: Bid;
 
@@ -34,31 +42,13 @@ export class BidPlaced {
 }
 
 @ObjectType()
-export class AuctionExtended {
-  @Field(() => ID)
-  auctionId!: string;
-
-  @Field(() => Int)
-  seq!: number;
-
-  @Field(() => DateTimeScalar)
-  at!: Date;
-
+export class AuctionExtended extends AuctionEventFields {
   @Field(() => DateTimeScalar)
   endsAt!: Date;
 }
 
 @ObjectType()
-export class AuctionEnded {
-  @Field(() => ID)
-  auctionId!: string;
-
-  @Field(() => Int)
-  seq!: number;
-
-  @Field(() => DateTimeScalar)
-  at!: Date;
-
+export class AuctionEnded extends AuctionEventFields {
   @Field()
   sold!: boolean;
 
@@ -73,16 +63,7 @@ export class AuctionEnded {
 }
 
 @ObjectType()
-export class AuctionCancelled {
-  @Field(() => ID)
-  auctionId!: string;
-
-  @Field(() => Int)
-  seq!: number;
-
-  @Field(() => DateTimeScalar)
-  at!: Date;
-
+export class AuctionCancelled extends AuctionEventFields {
   @Field(() => String, { nullable: true })
   reason!: string | null;
 }
