@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeApp, startTestApp, type TestApp } from '../support/app.js';
 import { fails, ok, request } from '../support/client.js';
-import { createAuction, inMinutes, signUpUser, type TestUser } from '../support/factories.js';
+import { createAuction, inMinutes, signUpCast, signUpUser, type TestUser } from '../support/factories.js';
 import { AuctionBidsDocument, CancelAuctionDocument, GetBidDocument, PlaceBidDocument, UpdateAuctionDocument } from '../generated/graphql.js';
 
 describeApp('bidding', () => {
@@ -13,9 +13,7 @@ describeApp('bidding', () => {
   let bob: TestUser;
   beforeAll(async () => {
     app = await startTestApp();
-    seller = await signUpUser(app.url, { displayName: 'Seller' });
-    alice = await signUpUser(app.url, { displayName: 'Alice' });
-    bob = await signUpUser(app.url, { displayName: 'Bob' });
+    ({ seller, alice, bob } = await signUpCast(app.url));
   });
   afterAll(async () => {
     await app?.close();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { auctionChannel } from '../../src/adapters/live/live-events.js';
 import { describeApp, startTestApp, testTarget, type TestApp } from '../support/app.js';
 import { ok, request } from '../support/client.js';
-import { createAuction, signUpUser, type TestUser } from '../support/factories.js';
+import { createAuction, signUpCast, signUpUser, type TestUser } from '../support/factories.js';
 import { closeCodeOf, connect, subscribe } from '../support/ws-client.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { AuctionEventsDocument, AuctionEventsSinceDocument, OutbidDocument, PlaceBidDocument } from '../generated/graphql.js';
@@ -50,9 +50,7 @@ describeApp('live auction updates', () => {
   let bob: TestUser;
   beforeAll(async () => {
     app = await startTestApp({ env: { WS_MAX_CONNECTIONS_PER_USER: '3', WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' } });
-    seller = await signUpUser(app.url, { displayName: 'Seller' });
-    alice = await signUpUser(app.url, { displayName: 'Alice' });
-    bob = await signUpUser(app.url, { displayName: 'Bob' });
+    ({ seller, alice, bob } = await signUpCast(app.url));
   });
   afterAll(async () => {
     await app?.close();
@@ -266,9 +264,7 @@ describeApp('live updates across gateway processes', () => {
     b = await startServerProcess('gateway', { ...a.env, PORT: '0' });
     bWsUrl = b.url!.replace(/^http/, 'ws');
     redis = new Redis(a.env.REDIS_URL!);
-    seller = await signUpUser(a.url, { displayName: 'Seller' });
-    alice = await signUpUser(a.url, { displayName: 'Alice' });
-    bob = await signUpUser(a.url, { displayName: 'Bob' });
+    ({ seller, alice, bob } = await signUpCast(a.url));
   });
   afterAll(async () => {
     redis?.disconnect();

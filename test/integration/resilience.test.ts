@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { bidIncrement } from '../../src/domain/increments.js';
 import { describeApp, startTestApp, testTarget, type TestApp } from '../support/app.js';
 import { ok, request } from '../support/client.js';
-import { createAuction, signUpUser, type TestUser } from '../support/factories.js';
+import { createAuction, signUpCast, signUpUser, type TestUser } from '../support/factories.js';
 import { startKafkaMock, type KafkaMock } from '../support/kafka-mock.js';
 import { AuctionBidsDocument, PlaceBidDocument } from '../generated/graphql.js';
 
@@ -43,9 +43,7 @@ describeApp('resilience', () => {
     let bob: TestUser;
     beforeAll(async () => {
       app = await startTestApp();
-      seller = await signUpUser(app.url, { displayName: 'Seller' });
-      alice = await signUpUser(app.url, { displayName: 'Alice' });
-      bob = await signUpUser(app.url, { displayName: 'Bob' });
+      ({ seller, alice, bob } = await signUpCast(app.url));
     });
     afterAll(async () => {
       await app?.close();
@@ -103,9 +101,7 @@ describeApp('resilience', () => {
       const topic = `bid-events-outage-${randomUUID().slice(0, 8)}`;
       mock = await startKafkaMock({ topics: [{ name: topic, partitions: 2 }, { name: `${topic}.dlq`, partitions: 1 }], brokers: 1 });
       app = await startTestApp({ env: { KAFKA_BROKERS: mock.brokers.join(','), KAFKA_BID_TOPIC: topic } });
-      const seller = await signUpUser(app.url, { displayName: 'Seller' });
-      const alice = await signUpUser(app.url, { displayName: 'Alice' });
-      const bob = await signUpUser(app.url, { displayName: 'Bob' });
+      const { seller, alice, bob } = await signUpCast(app.url);
       const auction = await createAuction(app.url, seller, { startingPrice: '10.00' });
       const first = await placeBid(app.url, alice, auction.id, '10.00');
       expect(first.errors).toBeUndefined();
@@ -132,9 +128,7 @@ describeApp('resilience', () => {
     let bob: TestUser;
     beforeAll(async () => {
       app = await startTestApp();
-      seller = await signUpUser(app.url, { displayName: 'Seller' });
-      alice = await signUpUser(app.url, { displayName: 'Alice' });
-      bob = await signUpUser(app.url, { displayName: 'Bob' });
+      ({ seller, alice, bob } = await signUpCast(app.url));
     });
     afterAll(async () => {
       await app?.close();

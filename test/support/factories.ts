@@ -31,3 +31,9 @@ export async function createAuction(url: string, seller: TestUser, input: Partia
   );
   return data.createAuction;
 }
+
+/** The usual cast of a bidding test: a seller and two bidders, Alice and Bob. */
+export async function signUpCast(url: string): Promise<{ seller: TestUser; alice: TestUser; bob: TestUser }> {
+  const [seller, alice, bob] = await Promise.all(['Seller', 'Alice', 'Bob'].map((displayName) => signUpUser(url, { displayName })));
+  return { seller: seller!, alice: alice!, bob: bob! };
+}
