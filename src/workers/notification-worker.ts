@@ -79,7 +79,9 @@ async function sendSmsNotices(deps: NotifierDeps, outbids: BidPlacedMessage[]): 
       continue;
     }
     const notice: OutbidSms = { userId, phone, auction, bidId: bid.id, at: bid.at, currentPrice: bid.currentPrice, minimumNextBid: bid.minimumNextBid };
-    byAuction.set(bid.auctionId, [...(byAuction.get(bid.auctionId) ?? []), notice]);
+    const notices = byAuction.get(bid.auctionId);
+    if (notices) notices.push(notice);
+    else byAuction.set(bid.auctionId, [notice]);
   }
 
   const smsDeps = {

@@ -1,7 +1,6 @@
 import type { ServiceDeps } from '../deps.js';
 import type { LiveAuctionEvent } from '../ports.js';
 import { badInput, notFound } from '../../domain/errors.js';
-import { getAuction } from '../auctions/read-auctions.js';
 import { listEvents, type StoredEvent } from '../auctions/list-events.js';
 import { closable } from './closable.js';
 import * as v from '../validate.js';
@@ -16,8 +15,8 @@ const REPLAY_PAGE = 500;
 export async function watchAuctionEvents(deps: ServiceDeps, auctionId: string, afterSeq: number | null = null): Promise<AsyncIterableIterator<StoredEvent | LiveAuctionEvent>> {
   const id = v.uuid('auctionId', auctionId);
   if (afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badInput('afterSeq', 'afterSeq must be 0 or more.');
-  const auction = await getAuction(deps, id);
-  if (!auction) throw notFound('Auction');
+  // Existence only: its live state does not matter to a watcher, and thousands may subscribe at once.
+  if (!(await deps.db.auction.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Auction');
   // Subscribed before reading Postgres: an event is either already stored or still to be published.
   const live = await deps.live.auctionEvents(id);
   return closable(inSequence(deps, id, live, afterSeq), live);
