@@ -14,7 +14,7 @@ export interface ServerProcess {
 
 /** Runs `src/main.ts --role <role>` in its own process, as production does; resolves once started. */
 export async function startServerProcess(role: 'all' | 'gateway' | 'workers', env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/main.ts', '--role', role], {
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', '--import', '@swc-node/register/esm-register', 'src/main.ts', '--role', role], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
   });

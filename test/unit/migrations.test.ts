@@ -17,7 +17,7 @@ import {
 
 const logger = pino({ level: 'silent' });
 const MIGRATIONS_DIR = 'prisma/migrations';
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 // A machine without Postgres may skip the real-Postgres half, saying why; CI must run it, so there
 // an unreachable server fails those tests instead.
