@@ -10,7 +10,8 @@ import { PrismaClient } from '../../generated/prisma/client.js';
 import { parseDatabaseUrl } from './connection.js';
 import {
   applyMigrations,
-  pendingMigrations,
+  unappliedMigrations,
+  type AppliedMigration,
   pgliteMigrationConnection,
   postgresMigrationConnection,
   type MigrationConnection,
@@ -96,6 +97,14 @@ function assemble(kind: Database['kind'], options: DatabaseOptions, logger: Logg
     }
   };
 
+  const pendingMigrations = async (): Promise<string[]> => {
+    const [{ exists }] = await prisma.$queryRaw<[{ exists: boolean }]>`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS "exists"`;
+    const history = exists
+      ? await prisma.$queryRaw<AppliedMigration[]>`SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations`
+      : [];
+    return unappliedMigrations(history, migrationOptions);
+  };
+
   return {
     prisma,
     kind,
@@ -106,8 +115,10 @@ function assemble(kind: Database['kind'], options: DatabaseOptions, logger: Logg
         throw new DatabaseUnavailableError(kind, error);
       }
     },
-    pendingMigrations: () => withMigrationConnection((connection) => pendingMigrations(connection, migrationOptions)),
-    migrate: () => withMigrationConnection((connection) => applyMigrations(connection, migrationOptions)),
+    pendingMigrations,
+    // The engine takes a while to load: an up-to-date database never starts it.
+    migrate: async () =>
+      (await pendingMigrations()).length === 0 ? [] : withMigrationConnection((connection) => applyMigrations(connection, migrationOptions)),
     close: async () => {
       await prisma.$disconnect();
       await driver.closeDriver();
