@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { BidPlacedMessage, LiveEvents, LiveOutbid, SmsSender } from '../services/ports.js';
+import type { BidPlacedMessage, LiveEvents, LiveOutbid, SmsSender, UseCaseMetrics } from '../services/ports.js';
 import { DEFAULT_SMS_RETRY, sendOutbidSms, type OutbidSms, type SmsRetry } from '../services/notifications/send-outbid-sms.js';
 import { parseBatch } from './bid-worker.js';
 import type { LogBatch, LogConsumer } from './log-consumer.js';
@@ -20,6 +20,8 @@ export interface NotifierDeps {
   outbidSmsWindowSeconds: number;
   /** Retries of a transient SMS failure; the default suits Twilio. */
   smsRetry?: SmsRetry;
+  /** Counts each notice's outcome; absent where nobody scrapes (unit tests). */
+  metrics?: Pick<UseCaseMetrics, 'outbidSms'>;
   logger: Logger;
 }
 
@@ -93,7 +95,10 @@ async function sendSmsNotices(deps: NotifierDeps, outbids: BidPlacedMessage[]): 
     logger: deps.logger,
   };
   await inParallel([...byAuction.values()], AUCTIONS_IN_PARALLEL, async (notices) => {
-    for (const notice of notices) await sendOutbidSms(smsDeps, notice);
+    for (const notice of notices) {
+      const outcome = await sendOutbidSms(smsDeps, notice);
+      deps.metrics?.outbidSms(outcome);
+    }
   });
 }
 

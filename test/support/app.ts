@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import type { DestinationStream } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/logger.js';
 import { startApp, type App, type Role } from '../../src/app.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { describe } from 'vitest';
@@ -21,11 +22,38 @@ export interface TestApp extends App {
 export const testTarget = (): TestTarget => (process.env.TEST_TARGET === 'services' ? 'services' : 'embedded');
 
 /**
+ * What points a server at the "services" target: a new scratch database, and a bid topic, consumer
+ * groups and Redis keys named after `scope`, since apps of other test files share the broker and
+ * Redis. `drop` removes the database.
+ */
+export async function servicesEnv(scope: string): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  const services = servicesOrSkip();
+  if (!services.available) throw new Error(`the services suite needs its services: ${services.reason}`);
+  const database = await createScratchDatabase(services.databaseUrl);
+  const name = scope.replace(/[^a-zA-Z0-9]/g, '');
+  return {
+    env: {
+      DATABASE_URL: database.url,
+      MIGRATE_ON_START: 'true',
+      REDIS_URL: services.redisUrl,
+      REDIS_KEY_PREFIX: `${name}:`,
+      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      KAFKA_BID_TOPIC: `bid-events-${name}`,
+      KAFKA_GROUP_PREFIX: `${name}-`,
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      KAFKA_HEARTBEAT_MS: '300',
+      KAFKA_MAX_WAIT_MS: '20',
+    },
+    drop: () => database.drop(),
+  };
+}
+
+/**
  * Starts the whole server on a random port against the suite's target: PGlite and in-process
  * stand-ins ("embedded"), or the real Postgres, Redis and Kafka-protocol broker ("services").
  */
 export async function startTestApp(
-  options: { env?: Record<string, string>; roles?: Role[]; clock?: Clock } = {},
+  options: { env?: Record<string, string>; roles?: Role[]; clock?: Clock; logs?: DestinationStream } = {},
 ): Promise<TestApp> {
   const target = testTarget();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'auction-test-'));
@@ -40,27 +68,14 @@ export async function startTestApp(
     JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-signing',
   };
   if (target === 'services') {
-    const services = servicesOrSkip();
-    if (!services.available) throw new Error(`the services suite needs its services: ${services.reason}`);
-    const database = await createScratchDatabase(services.databaseUrl);
-    cleanups.push(() => database.drop());
-    // Each app gets its own topic, groups and keys: apps of other test files share the broker and Redis.
-    const scope = path.basename(dataDir).replace(/[^a-zA-Z0-9]/g, '');
-    Object.assign(env, {
-      DATABASE_URL: database.url,
-      MIGRATE_ON_START: 'true',
-      REDIS_URL: services.redisUrl,
-      REDIS_KEY_PREFIX: `${scope}:`,
-      KAFKA_BROKERS: services.kafkaBrokers.join(','),
-      KAFKA_BID_TOPIC: `bid-events-${scope}`,
-      KAFKA_GROUP_PREFIX: `${scope}-`,
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
-      KAFKA_HEARTBEAT_MS: '300',
-      KAFKA_MAX_WAIT_MS: '20',
-    });
+    const services = await servicesEnv(path.basename(dataDir));
+    cleanups.push(() => services.drop());
+    Object.assign(env, services.env);
   }
   Object.assign(env, options.env);
-  const app = await startApp(loadConfig(env, false), pino({ level: env.LOG_LEVEL ?? 'silent' }), {
+  // The production logger, redaction included; `logs` lets a test read what it writes.
+  const logger = createLogger({ level: env.LOG_LEVEL ?? 'silent', format: 'json' }, options.logs);
+  const app = await startApp(loadConfig(env, false), logger, {
     roles: new Set(options.roles ?? ['gateway', 'workers']),
     clock: options.clock,
   });

@@ -5,6 +5,8 @@ import { redeliveryDelayMs, sleep, type LogBatch, type LogConsumer, type LogMess
 export interface MemoryBidLog extends BidLog {
   /** A member of consumer group `groupId`; in process there is no rebalancing, so one runs at a time. */
   consumer(groupId: string): LogConsumer;
+  /** Messages group `groupId` has yet to commit, over all partitions. */
+  lag(groupId: string): number;
 }
 
 export interface MemoryBidLogOptions {
@@ -97,6 +99,12 @@ export function createMemoryBidLog(options: MemoryBidLogOptions = {}): MemoryBid
       const partition = partitionOf(auctionId);
       const index = partitions.indexOf(partition);
       return (offsetsOf(persisterGroupId)[index] ?? 0) >= end(partition);
+    },
+
+    lag: (groupId: string) => {
+      // Read without offsetsOf: a group that never joined must not start holding back the trim.
+      const offsets = committed.get(groupId);
+      return partitions.reduce((sum, partition, index) => sum + end(partition) - (offsets?.[index] ?? partition.base), 0);
     },
 
     consumer: (groupId: string): LogConsumer => {
