@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 // The CommonJS build shares graphql's CommonJS entry with everything else; its ESM build imports graphql's .mjs files.
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity/cjs';
 import { AppError } from '../domain/errors.js';
@@ -42,6 +42,12 @@ export function checkQueryLimits(
   operationName: string | undefined,
   limits: { maxDepth: number; maxComplexity: number },
 ): void {
+  // Apollo and graphql-ws ask before they notice a missing operation, and the complexity analysis
+  // crashes on a name that matches none (GraphiQL can send a stale one): the client's mistake.
+  if (!getOperationAST(document, operationName)) {
+    const message = operationName !== undefined ? `The document has no operation named "${operationName}".` : 'The document has several operations: name the one to run.';
+    throw new AppError(ErrorCode.BAD_USER_INPUT, message, { field: null, http: { status: 400 } });
+  }
   const depth = queryDepth(document);
   if (depth > limits.maxDepth) {
     throw new AppError(ErrorCode.BAD_USER_INPUT, `The query is nested ${depth} levels deep; the limit is ${limits.maxDepth}.`, { field: null, http: { status: 400 } });
