@@ -1,0 +1,99 @@
+// Fills the database with demo data: `npm run seed -- [--auctions N] [--users N] [--seed N]`.
+// Writes to DATABASE_URL, or to the embedded PGlite under DATA_DIR (the one `npm start` uses; stop
+// the server first, PGlite is one process's alone), configured exactly as the app is. Demo users
+// are reused when they exist; auctions and bids are added on every run.
+import { parseArgs } from 'node:util';
+import { openDatabase } from '../src/adapters/postgres/database.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
+import { createLogger } from '../src/logger.js';
+import { createProgress } from './seed/progress.js';
+import { formatSeedReport } from './seed/report.js';
+import { seedDatabase } from './seed/seed-database.js';
+
+const USAGE = `usage: npm run seed -- [--auctions N] [--users N] [--seed N]
+
+  --auctions N   auctions to add (default 1000)
+  --users N      demo users to use, a quarter of them sellers; made when missing (default 20, at least 2)
+  --seed N       the same N gives the same titles, prices and bid histories (default: random, printed)
+`;
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function count(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  // Underscores allowed, so --auctions 100_000 reads as it is written.
+  const parsed = Number(value.replaceAll('_', ''));
+  if (!Number.isSafeInteger(parsed) || parsed < min) throw new UsageError(`--${name} must be a whole number of at least ${min}\n\n${USAGE}`);
+  return parsed;
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        auctions: { type: 'string' },
+        users: { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const auctions = count('auctions', values.auctions, 1_000, 0);
+  const users = count('users', values.users, 20, 2);
+  const seed = values.seed === undefined ? undefined : count('seed', values.seed, 0, 0);
+
+  const config = loadConfig();
+  const logger = createLogger(config.log);
+  const startedAt = performance.now();
+  const db = await openDatabase({
+    url: config.database.url,
+    dataDir: config.dataDir,
+    migrationsDir: config.database.migrationsDir,
+    poolSize: config.database.poolSize,
+    logger: logger.child({ component: 'database' }),
+  });
+  try {
+    // The same rule as the app's start-up: the embedded database is always migrated, a real one
+    // only when asked; seeding a database the app would not accept would only fail half-way.
+    if (config.database.migrateOnStart) {
+      const applied = await db.migrate();
+      if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
+    } else {
+      const pending = await db.pendingMigrations();
+      if (pending.length > 0) {
+        throw new UsageError(`the database lacks migrations (${pending.join(', ')}): run npm run db:migrate or set MIGRATE_ON_START=true`);
+      }
+    }
+    const progress = createProgress(process.stderr, 'auctions');
+    const result = await seedDatabase(db.prisma, {
+      auctions,
+      users,
+      seed,
+      // PGlite answers one query at a time; a real server takes a few batches at once.
+      concurrency: db.kind === 'postgres' ? Math.min(4, config.database.poolSize) : 1,
+      onProgress: (done, total) => progress.update(done, total),
+    }).finally(() => progress.stop());
+    process.stdout.write(formatSeedReport(result, { graphqlUrl: `${config.http.publicUrl}/graphql`, elapsedMs: performance.now() - startedAt }));
+  } finally {
+    await db.close();
+  }
+}
+
+// Exit explicitly: the migration engine leaves a timer behind that would hold the process ~10 s.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    const expected = error instanceof UsageError || error instanceof ConfigError;
+    process.stderr.write(`${expected ? (error as Error).message : ((error as Error)?.stack ?? String(error))}\n`);
+    process.exit(expected ? 2 : 1);
+  },
+);
