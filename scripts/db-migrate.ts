@@ -1,7 +1,10 @@
 // Applies pending migrations to DATABASE_URL, or to the embedded PGlite under DATA_DIR when unset:
 // `npm run db:migrate`. Exits 0 when the database is up to date, 1 otherwise.
 import { openDatabase } from '../src/adapters/postgres/database.js';
+import { loadDotEnv } from '../src/config/env-file.js';
 import { createLogger } from '../src/logger.js';
+
+loadDotEnv();
 
 const logger = createLogger({
   level: process.env.LOG_LEVEL ?? 'info',

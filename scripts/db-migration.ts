@@ -10,7 +10,10 @@ import {
   scratchPgliteMigrationConnection,
   scratchPostgresMigrationConnection,
 } from '../src/adapters/postgres/migrations.js';
+import { loadDotEnv } from '../src/config/env-file.js';
 import { createLogger } from '../src/logger.js';
+
+loadDotEnv();
 
 const SCHEMA_PATH = 'prisma/schema.prisma';
 

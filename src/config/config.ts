@@ -12,6 +12,38 @@ const optionalUrl = (protocols: string[]) =>
     .refine((v) => protocols.some((p) => v.startsWith(`${p}://`)), `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`)
     .optional();
 
+/** What keeps a CORS_ORIGINS entry from being an origin, if anything. */
+function originProblem(item: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(item);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must start with http:// or https://';
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    return 'must be an origin only (scheme://host[:port]), with no path, query or credentials';
+  }
+  return undefined;
+}
+
+/** A comma-separated list of exact origins, each normalised to the form browsers send in Origin. */
+const originList = z.string().transform((value, ctx) => {
+  const origins: string[] = [];
+  const problems: string[] = [];
+  for (const item of value.split(',').map((o) => o.trim()).filter(Boolean)) {
+    const problem = originProblem(item);
+    if (problem) problems.push(`"${item}" ${problem}`);
+    else origins.push(new URL(item).origin);
+  }
+  // One issue naming every bad entry: the configuration reports one line per variable.
+  if (problems.length > 0) ctx.addIssue({ code: 'custom', message: problems.join('; ') });
+  return origins;
+});
+
+/** Where browser front ends run in development: the usual dev servers' ports. */
+const DEV_CORS_ORIGINS = ['http://localhost:3000', 'http://localhost:5173', 'http://127.0.0.1:3000', 'http://127.0.0.1:5173'];
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
@@ -32,7 +64,7 @@ const EnvSchema = z.object({
     .transform((v) => v.split(',').map((b) => b.trim()).filter(Boolean))
     .optional(),
   KAFKA_CLIENT_ID: z.string().default('auction-platform'),
-  KAFKA_BID_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('bid-events'),
+  KAFKA_BID_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"').default('bid-events'),
   KAFKA_GROUP_PREFIX: z.string().default(''),
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
   KAFKA_HEARTBEAT_MS: z.coerce.number().int().min(50).default(3_000),
@@ -41,12 +73,14 @@ const EnvSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   PLAYGROUND: bool.optional(),
+  CORS_ORIGINS: originList.optional(),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(10),
   MAX_QUERY_COMPLEXITY: z.coerce.number().int().min(10).default(2000),
   SIGN_IN_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(10),
   SIGN_IN_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(60),
   SIGN_IN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+  // With the 2 s main.ts allows after it, the process is gone before Docker's SIGKILL at 10 s.
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(7_000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(0).default(12_000),
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(10),
   WS_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(200),
@@ -58,14 +92,69 @@ const EnvSchema = z.object({
   /** Where the Twilio SDK sends its requests; only for proxies and test servers. */
   TWILIO_API_URL: optionalUrl(['http', 'https']),
   OUTBID_SMS_WINDOW_SECONDS: z.coerce.number().int().min(0).default(600),
+  METRICS_ENABLED: bool.default(true),
 });
 
 export type Env = z.input<typeof EnvSchema>;
 
+/** Every environment variable the configuration reads. */
+export const ENV_VARIABLES = Object.keys(EnvSchema.shape) as Array<keyof Env>;
+
+/** Variables whose values never appear in an error message. */
+const SECRET_VARIABLES = new Set<string>(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'TWILIO_AUTH_TOKEN']);
+
+// zod's own messages speak of types ("expected number, received NaN"); whoever sets the variable
+// needs the rule instead. Messages written into the schema take precedence over these.
+const describeRule = (issue: z.core.$ZodRawIssue): string | undefined => {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'must be a whole number' : `must be a ${issue.expected}`;
+    case 'too_big':
+      return issue.origin === 'string' ? `must be at most ${issue.maximum} characters` : `must be at most ${issue.maximum}`;
+    case 'too_small':
+      if (issue.origin !== 'string') return `must be at least ${issue.minimum}`;
+      return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'must be a URL such as https://auction.example.com' : undefined;
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * One line per variable, with the value it had unless that is a secret: its first problem (what
+ * follows from it adds nothing), or every problem a list's custom check found, each naming its item.
+ */
+function describeProblems(issues: z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {
+  const problems = new Map<string, { custom: boolean; line: string }>();
+  for (const issue of issues) {
+    const name = issue.path.map(String).join('.');
+    const custom = issue.code === 'custom';
+    const seen = problems.get(name);
+    if (seen) {
+      if (seen.custom && custom) seen.line += `; ${issue.message}`;
+      continue;
+    }
+    const shown = !custom && !SECRET_VARIABLES.has(name) && typeof env[name] === 'string';
+    problems.set(name, { custom, line: `${name}: ${issue.message}${shown ? ` (got ${JSON.stringify(env[name])})` : ''}` });
+  }
+  return [...problems.values()].map((problem) => problem.line);
+}
+
 /** The typed configuration, parsed once at start-up. */
 export interface Config {
   env: 'development' | 'production' | 'test';
-  http: { host: string; port: number; publicUrl: string; playground: boolean; shutdownGraceMs: number };
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    playground: boolean;
+    shutdownGraceMs: number;
+    /** Origins whose browser pages may call the API (CORS) and open its WebSocket. */
+    corsOrigins: string[];
+  };
   log: { level: string; format: 'pretty' | 'json' };
   dataDir: string;
   database: { url?: string; poolSize: number; migrateOnStart: boolean; migrationsDir: string };
@@ -84,6 +173,8 @@ export interface Config {
   /** Present only when Twilio credentials and a sender are configured. */
   twilio?: { accountSid: string; authToken: string; from?: string; messagingServiceSid?: string; apiUrl?: string };
   notifications: { outbidSmsWindowSeconds: number };
+  /** Whether the gateway serves GET /metrics (and the process collects its default metrics). */
+  metrics: { enabled: boolean };
   limits: {
     maxQueryDepth: number;
     maxQueryComplexity: number;
@@ -100,10 +191,8 @@ export class ConfigError extends Error {
 
 /** Parses the environment into a Config, reporting every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stdout.isTTY)): Config {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
+  const parsed = EnvSchema.safeParse(env, { error: describeRule });
+  if (!parsed.success) throw new ConfigError(describeProblems(parsed.error.issues, env));
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     throw new ConfigError(['JWT_SECRET: required in production']);
@@ -122,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       publicUrl: e.PUBLIC_URL ?? `http://localhost:${port}`,
       playground: e.PLAYGROUND ?? e.NODE_ENV !== 'production',
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      corsOrigins: e.CORS_ORIGINS ?? (e.NODE_ENV === 'production' ? [] : DEV_CORS_ORIGINS),
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? (isTty ? 'pretty' : 'json') },
     dataDir: e.DATA_DIR,
@@ -160,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
           }
         : undefined,
     notifications: { outbidSmsWindowSeconds: e.OUTBID_SMS_WINDOW_SECONDS },
+    metrics: { enabled: e.METRICS_ENABLED },
     limits: {
       maxQueryDepth: e.MAX_QUERY_DEPTH,
       maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,
