@@ -1,13 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
 import { createWsServer } from './ws-server.js';
+import { schemaGateMiddleware, type SchemaGate } from './schema-gate.js';
+import { graphqlCors, verifyWebSocketOrigin } from './cors.js';
+import { createPlaygroundRouter } from './playground.js';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -17,6 +20,8 @@ import type { ServiceDeps } from '../services/deps.js';
 import { AppError } from '../domain/errors.js';
 import { formatError, isExpected } from './errors.js';
 import { queryLimitsPlugin } from './query-limits.js';
+import { createOperationObserver, requestIdFrom } from './operation-log.js';
+import { metricsHandler, type GatewayMetrics } from './metrics.js';
 
 export interface HttpDeps {
   config: Config;
@@ -26,6 +31,10 @@ export interface HttpDeps {
   /** Provider callbacks (Twilio's delivery reports), mounted at /webhooks. */
   webhooks?: express.Router;
   logger: Logger;
+  /** Operation, WebSocket and process metrics; served at /metrics when config.metrics.enabled. */
+  metrics: GatewayMetrics;
+  /** Closed while the database misses migrations: every operation answers UNAVAILABLE. */
+  schemaGate: Pick<SchemaGate, 'refusal'>;
   /** Readiness: resolves when the database is reachable and migrated, rejects with the reason otherwise. */
   checkReady(): Promise<void>;
 }
@@ -53,8 +62,25 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   const httpServer: Server = createServer(app);
   const queryLimits = { maxDepth: config.limits.maxQueryDepth, maxComplexity: config.limits.maxQueryComplexity };
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = createWsServer({ schema, tokens, services, logger, queryLimits, limits: config.websocket }, wsServer);
+  // Not attached with `server:`: ws would re-emit the HTTP server's listen errors (a port in use)
+  // through graphql-ws, which prints them as its own internal error before main.ts can explain them.
+  const wsServer = new WebSocketServer({
+    noServer: true,
+    path: '/graphql',
+    verifyClient: verifyWebSocketOrigin({ allowedOrigins: config.http.corsOrigins, publicUrl: config.http.publicUrl }, logger),
+  });
+  httpServer.on('upgrade', (req, socket, head) => {
+    if (!wsServer.shouldHandle(req)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+  });
+  const observer = createOperationObserver({ logger, metrics: deps.metrics });
+  const wsCleanup = createWsServer(
+    { schema, tokens, services, logger, queryLimits, limits: config.websocket, observer, metrics: deps.metrics, schemaGate: deps.schemaGate },
+    wsServer,
+  );
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -67,8 +93,10 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.http.shutdownGraceMs }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
-      config.http.playground ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageProductionDefault(),
+      // With the playground on, GraphiQL is served from our own route (playground.ts), not Apollo's.
+      config.http.playground ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageProductionDefault(),
       queryLimitsPlugin(queryLimits),
+      observer.apolloPlugin,
       {
         async requestDidStart() {
           return {
@@ -83,6 +111,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     ],
   });
 
+  if (config.http.playground) app.use(createPlaygroundRouter('/graphql'));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -95,6 +124,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     }
   });
   if (deps.webhooks) app.use('/webhooks', deps.webhooks);
+  if (config.metrics.enabled) app.get('/metrics', metricsHandler(deps.metrics, logger));
 
   let started = false;
   return {
@@ -103,13 +133,16 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       started = true;
       app.use(
         '/graphql',
+        graphqlCors(config.http.corsOrigins),
         (req, res, next) => {
-          const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+          const requestId = requestIdFrom(req.headers['x-request-id']);
           res.setHeader('x-request-id', requestId);
           res.locals.requestId = requestId;
           next();
         },
+        schemaGateMiddleware(deps.schemaGate),
         express.json({ limit: '256kb' }),
+        observer.httpMiddleware,
         expressMiddleware(apollo, {
           context: async ({ req, res }) => {
             const requestId = res.locals.requestId as string;

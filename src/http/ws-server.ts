@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { GraphQLError, GraphQLSchema } from 'graphql';
+import type { Context } from 'graphql-ws';
+import { getOperationAST, type GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { RequestContext } from '../resolvers/context.js';
@@ -13,6 +14,8 @@ import { formatError, isExpected } from './errors.js';
 import { checkQueryLimits } from './query-limits.js';
 import { createSharedSubscribe } from './shared-subscribe.js';
 import { documentCache } from './document-cache.js';
+import { clientCodeOf, outcomeOf, type OperationObserver, type OperationType } from './operation-log.js';
+import type { SchemaGate } from './schema-gate.js';
 
 export interface WsServerDeps {
   schema: GraphQLSchema;
@@ -21,6 +24,12 @@ export interface WsServerDeps {
   logger: Logger;
   queryLimits: { maxDepth: number; maxComplexity: number };
   limits: Config['websocket'];
+  /** Logs and counts each subscribe once it is set up or refused. */
+  observer: Pick<OperationObserver, 'report'>;
+  /** Reads the open connections and streaming subscriptions at each scrape. */
+  metrics: { observeWebSockets(read: () => { connections: number; subscriptions: number }): void };
+  /** Closed while the database misses migrations: every subscribe answers UNAVAILABLE. */
+  schemaGate: Pick<SchemaGate, 'refusal'>;
 }
 
 /** Close codes beyond graphql-ws's own: the client should back off rather than reconnect at once. */
@@ -30,7 +39,16 @@ type Extra = {
   context?: RequestContext;
   /** The keys this connection counts against while it is open. */
   counted?: string[];
+  /** Subscribes not yet reported, by message id. */
+  pending?: Map<string, PendingSubscribe>;
 };
+
+interface PendingSubscribe {
+  startedAt: number;
+  context: RequestContext;
+  operation: string | null;
+  operationType: OperationType | null;
+}
 
 /**
  * graphql-ws on the gateway's WebSocket server: a token in `connectionParams.authorization` is
@@ -38,9 +56,17 @@ type Extra = {
  * and per address, sockets are pinged every `keepAliveMs`, and errors are shaped as over HTTP.
  */
 export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): { dispose(): void | Promise<void> } {
-  const { schema, tokens, services, logger, queryLimits, limits } = deps;
+  const { schema, tokens, services, logger, queryLimits, limits, observer } = deps;
   const open = new Map<string, number>();
   const documents = documentCache(schema);
+  const sockets = new Set<Context<Record<string, unknown>, Extra>>();
+  // Read from graphql-ws's own bookkeeping rather than counted on the side: it stays exact
+  // whichever way a stream ends. An entry holds its stream once the subscription is set up.
+  deps.metrics.observeWebSockets(() => {
+    let subscriptions = 0;
+    for (const socket of sockets) subscriptions += Object.values(socket.subscriptions).filter(Boolean).length;
+    return { connections: sockets.size, subscriptions };
+  });
 
   const admit = (keys: Array<[string, number]>): boolean => {
     if (keys.some(([key, max]) => (open.get(key) ?? 0) >= max)) return false;
@@ -55,14 +81,34 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
     }
   };
 
+  // An error with no path and no cause is about the request itself (a document or variables that
+  // do not fit the schema): the client's mistake, as Apollo says over HTTP.
+  const shape = (raw: GraphQLError): GraphQLError =>
+    raw instanceof AppError || raw.path || raw.originalError ? raw : new AppError(ErrorCode.BAD_USER_INPUT, raw.message, { field: null });
+
   const format = (errors: readonly GraphQLError[], context: RequestContext | undefined) =>
     errors.map((raw) => {
-      // An error with no path and no cause is about the request itself (a document or variables that
-      // do not fit the schema): the client's mistake, as Apollo says over HTTP.
-      const error = raw instanceof AppError || raw.path || raw.originalError ? raw : new AppError(ErrorCode.BAD_USER_INPUT, raw.message, { field: null });
+      const error = shape(raw);
       if (!isExpected(error)) (context?.logger ?? logger).error({ err: error.originalError ?? error, path: error.path }, 'subscription failed');
       return formatError(error.toJSON(), error);
     });
+
+  const reportSubscribe = (ctx: Context<Record<string, unknown>, Extra>, id: string, outcome: string) => {
+    const pending = ctx.extra.pending?.get(id);
+    if (!pending) return;
+    ctx.extra.pending!.delete(id);
+    const { context } = pending;
+    observer.report({
+      transport: 'ws',
+      requestId: context.requestId,
+      connectionId: ctx.extra.context?.requestId,
+      operation: pending.operation,
+      operationType: pending.operationType,
+      outcome,
+      durationMs: performance.now() - pending.startedAt,
+      userId: context.viewer?.id ?? null,
+    });
+  };
 
   return useServer<Record<string, unknown>, Extra>(
     {
@@ -85,29 +131,51 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
         ctx.extra.counted = keys.map(([key]) => key);
         const requestId = randomUUID();
         ctx.extra.context = { viewer, requestId, clientIp, logger: logger.child({ requestId }), services };
+        sockets.add(ctx);
         return true;
       },
       onClose: (ctx) => {
         if (ctx.extra.counted) release(ctx.extra.counted);
         ctx.extra.counted = undefined;
+        sockets.delete(ctx);
       },
       context: (ctx) => ctx.extra.context!,
       // Subscriptions get the same document checks as HTTP: valid, not too deep, not too costly.
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
+        // Each subscribe gets a request id of its own; the connection's stays in the logs as connectionId.
+        const connection = ctx.extra.context!;
+        const requestId = randomUUID();
+        const context: RequestContext = { ...connection, requestId, logger: logger.child({ requestId, connectionId: connection.requestId }) };
+        const pending: PendingSubscribe = { startedAt: performance.now(), context, operation: null, operationType: null };
+        (ctx.extra.pending ??= new Map()).set(id, pending);
         // graphql-ws has already entered this subscription in ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return [new AppError(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerConnection} subscriptions per connection.`)];
         }
+        const refusal = deps.schemaGate.refusal;
+        if (refusal) return [new AppError(ErrorCode.UNAVAILABLE, refusal)];
         const document = documents.validated(payload.query);
         if (!('kind' in document)) return document;
+        const operation = getOperationAST(document, payload.operationName ?? undefined);
+        pending.operation = operation?.name?.value ?? null;
+        pending.operationType = operation?.operation ?? null;
         try {
           checkQueryLimits(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, queryLimits);
         } catch (error) {
           return [error as GraphQLError];
         }
-        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: ctx.extra.context };
+        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context };
       },
-      onError: (ctx, _id, _payload, errors) => format(errors, ctx.extra.context),
+      onOperation: async (ctx, id, _payload, _args, operationResult) => {
+        const result = await operationResult;
+        const [first] = Symbol.asyncIterator in result ? [] : (result.errors ?? []);
+        reportSubscribe(ctx, id, first ? clientCodeOf(shape(first)) : 'OK');
+      },
+      onError: (ctx, id, _payload, errors) => {
+        const formatted = format(errors, ctx.extra.pending?.get(id)?.context ?? ctx.extra.context);
+        reportSubscribe(ctx, id, outcomeOf(formatted));
+        return formatted;
+      },
       onNext: (ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors, ctx.extra.context) } : undefined),
     },
     wsServer,
