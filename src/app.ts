@@ -3,20 +3,25 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { openDatabase } from './adapters/postgres/database.js';
+import { reaching } from './adapters/unreachable.js';
 import { TokenService } from './services/auth/tokens.js';
 import { SignInLimiter } from './services/auth/sign-in-limiter.js';
 import type { ServiceDeps } from './services/deps.js';
 import { buildGraphSchema } from './http/graphql-schema.js';
 import { createHttpServer } from './http/server.js';
+import { watchSchema } from './http/schema-gate.js';
 import { BID_PERSISTER_GROUP, createBiddingAdapters } from './adapters/bidding.js';
 import { createBidWorker } from './workers/bid-worker.js';
 import { createNotificationWorker, NOTIFIER_GROUP } from './workers/notification-worker.js';
-import { createTwilioSms } from './adapters/twilio/twilio-sms.js';
 import { createTwilioWebhookRouter } from './http/twilio-webhook.js';
 import { openLiveEvents } from './adapters/live/open-live-events.js';
+import { createPrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
+import { timedBidLog } from './adapters/metrics/timed-bid-log.js';
+import { createBidFinisher } from './services/bids/bid-finisher.js';
 
 export type Role = 'gateway' | 'workers';
 
@@ -59,6 +64,8 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
       logger: logger.child({ component: 'database' }),
     });
     closers.push(() => db.close());
+    // Prisma connects lazily: without this, an unreachable database would only show at the first request.
+    if (config.database.url) await reaching('Postgres', 'DATABASE_URL', config.database.url, () => db.ping());
     if (config.database.migrateOnStart) {
       const applied = await db.migrate();
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
@@ -69,6 +76,20 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
 
     const live = await openLiveEvents(config, logger);
     closers.push(() => live.close());
+
+    // One registry per app rather than prom-client's global one: tests run several apps in one process.
+    const registry = new Registry();
+    if (config.metrics.enabled) collectDefaultMetrics({ register: registry });
+    const metrics = createPrometheusMetrics(registry, {
+      consumerLag: { groups: [BID_PERSISTER_GROUP, NOTIFIER_GROUP], read: (group) => bidding.consumerLag(group) },
+      logger: logger.child({ component: 'metrics' }),
+    });
+
+    const bidLog = timedBidLog(bidding.bidLog, (seconds, outcome) => metrics.bidLogPublished(seconds, outcome));
+    // Closed after the gateway stops taking bids and before the bid log closes: accepted bids get
+    // the grace to land even when their requests are gone.
+    const bidFinisher = createBidFinisher({ bidLog, logger });
+    closers.push(() => bidFinisher.close());
 
     const { perEmail, perIp, windowSeconds } = config.limits.signIn;
     const deps: ServiceDeps = {
@@ -81,14 +102,17 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
         new RateLimiterMemory({ keyPrefix: 'sign-in-ip', points: perIp, duration: 60 }),
       ),
       priceBook: bidding.priceBook,
-      bidLog: bidding.bidLog,
+      bidLog,
+      bidFinisher,
       live,
+      metrics,
     };
 
-    const sms = config.twilio ? createTwilioSms(config.twilio) : null;
+    // Twilio's SDK takes a while to load: only when configured.
+    const sms = config.twilio ? (await import('./adapters/twilio/twilio-sms.js')).createTwilioSms(config.twilio) : null;
 
     if (options.roles.has('workers')) {
-      const worker = createBidWorker({ db: db.prisma, consumer: bidding.consumer(BID_PERSISTER_GROUP), dlq: bidding.dlq, live, logger });
+      const worker = createBidWorker({ db: db.prisma, consumer: bidding.consumer(BID_PERSISTER_GROUP), dlq: bidding.dlq, live, metrics, logger });
       await worker.start();
       closers.push(() => worker.stop());
       const notifier = createNotificationWorker({
@@ -98,6 +122,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
         sms,
         publicUrl: config.http.publicUrl,
         outbidSmsWindowSeconds: config.notifications.outbidSmsWindowSeconds,
+        metrics,
         logger,
       });
       await notifier.start();
@@ -106,6 +131,8 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
 
     let address: { port: number; url: string } | undefined;
     if (options.roles.has('gateway')) {
+      const schemaGate = await watchSchema(() => db.pendingMigrations(), logger.child({ component: 'database' }));
+      closers.push(async () => schemaGate.stop());
       const http = createHttpServer({
         config,
         schema: await buildGraphSchema(deps),
@@ -113,10 +140,12 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
         services: deps,
         webhooks: createTwilioWebhookRouter({ db: db.prisma, sms, publicUrl: config.http.publicUrl, logger }),
         logger: logger.child({ component: 'http' }),
+        metrics,
+        schemaGate,
         checkReady: async () => {
           await db.ping();
           const pending = await db.pendingMigrations();
-          if (pending.length > 0) throw new Error(`pending migrations: ${pending.join(', ')}`);
+          if (pending.length > 0) throw new Error(`pending migrations: ${pending.join(', ')}; run \`npm run db:migrate\``);
         },
       });
       address = await http.listen();

@@ -1,15 +1,11 @@
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { BidLog, PriceBook } from '../services/ports.js';
 import type { DeadLetterQueue, LogConsumer } from '../workers/log-consumer.js';
-import { createRedisPriceBook } from './redis/redis-price-book.js';
 import { createMemoryPriceBook } from './memory/memory-price-book.js';
-import { createKafkaBidLog } from './kafka/kafka-bid-log.js';
-import { createKafkaLogConsumer } from './kafka/kafka-consumer.js';
-import { createKafkaDeadLetterQueue } from './kafka/kafka-dlq.js';
 import { createMemoryBidLog } from './memory/memory-bid-log.js';
 import { createMemoryDeadLetterQueue } from './memory/memory-dlq.js';
+import { reaching } from './unreachable.js';
 
 export const BID_PERSISTER_GROUP = 'bid-persister';
 
@@ -20,6 +16,8 @@ export interface BiddingAdapters {
   /** A new member of a consumer group on the bid log. */
   consumer(group: string): LogConsumer;
   dlq: DeadLetterQueue;
+  /** Messages a consumer group has yet to commit; rejects when the log cannot say. */
+  consumerLag(group: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -28,8 +26,16 @@ export async function createBiddingAdapters(config: Config, logger: Logger): Pro
   try {
     let priceBook: PriceBook;
     if (config.redis.url) {
+      // Loaded only when configured: the embedded default starts faster without Redis' and Kafka's clients.
+      const [{ Redis }, { connectRedis }, { createRedisPriceBook }] = await Promise.all([
+        import('ioredis'),
+        import('./redis/connect.js'),
+        import('./redis/redis-price-book.js'),
+      ]);
       const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3_000, lazyConnect: true });
-      await redis.connect();
+      // Without a listener ioredis reports every connection error as unhandled.
+      redis.on('error', (error) => logger.warn({ err: error, component: 'price-book' }, 'redis connection error'));
+      await connectRedis(redis, config.redis.url);
       priceBook = createRedisPriceBook({ redis, keyPrefix: config.redis.keyPrefix, ownsConnection: true, logger: logger.child({ component: 'price-book' }) });
     } else {
       priceBook = createMemoryPriceBook();
@@ -39,11 +45,21 @@ export async function createBiddingAdapters(config: Config, logger: Logger): Pro
     const { kafka } = config;
     const groupId = (group: string) => `${kafka.groupPrefix}${group}`;
     if (kafka.brokers) {
+      const [{ createKafkaBidLog }, { createKafkaLogConsumer }, { createKafkaDeadLetterQueue }, { createKafkaLagReader }] = await Promise.all([
+        import('./kafka/kafka-bid-log.js'),
+        import('./kafka/kafka-consumer.js'),
+        import('./kafka/kafka-dlq.js'),
+        import('./kafka/kafka-lag.js'),
+      ]);
       const client = { brokers: kafka.brokers, clientId: kafka.clientId, logger };
-      const bidLog = await createKafkaBidLog({ ...client, topic: kafka.bidTopic, groupId: groupId(BID_PERSISTER_GROUP) });
+      const bidLog = await reaching('Kafka', 'KAFKA_BROKERS', kafka.brokers.join(','), () =>
+        createKafkaBidLog({ ...client, topic: kafka.bidTopic, groupId: groupId(BID_PERSISTER_GROUP) }),
+      );
       closers.push(() => bidLog.close());
       const dlq = await createKafkaDeadLetterQueue({ ...client, sourceTopic: kafka.bidTopic });
       closers.push(() => dlq.close());
+      const lagReader = createKafkaLagReader({ ...client, topic: kafka.bidTopic });
+      closers.push(() => lagReader.close());
       return {
         priceBook,
         bidLog,
@@ -57,6 +73,7 @@ export async function createBiddingAdapters(config: Config, logger: Logger): Pro
             heartbeatInterval: kafka.heartbeatMs,
             maxWaitTimeInMs: kafka.maxWaitMs,
           }),
+        consumerLag: (group) => lagReader.lag(groupId(group)),
         close: () => closeAll(closers),
       };
     }
@@ -67,6 +84,7 @@ export async function createBiddingAdapters(config: Config, logger: Logger): Pro
       bidLog,
       dlq: createMemoryDeadLetterQueue(logger),
       consumer: (group) => bidLog.consumer(groupId(group)),
+      consumerLag: async (group) => bidLog.lag(groupId(group)),
       close: () => closeAll(closers),
     };
   } catch (error) {

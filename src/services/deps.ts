@@ -3,7 +3,8 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Clock } from '../domain/clock.js';
 import type { TokenService } from './auth/tokens.js';
 import type { SignInLimiter } from './auth/sign-in-limiter.js';
-import type { BidLog, LiveEvents, PriceBook } from './ports.js';
+import type { BidLog, LiveEvents, PriceBook, UseCaseMetrics } from './ports.js';
+import type { BidFinisher } from './bids/bid-finisher.js';
 
 /** What the use cases need from the outside world; built once in the composition root. */
 export interface ServiceDeps {
@@ -14,5 +15,8 @@ export interface ServiceDeps {
   signInLimiter: SignInLimiter;
   priceBook: PriceBook;
   bidLog: BidLog;
+  /** Publishes accepted bids to bidLog until it holds them; owned by the composition root. */
+  bidFinisher: BidFinisher;
   live: LiveEvents;
+  metrics: UseCaseMetrics;
 }

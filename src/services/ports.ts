@@ -68,6 +68,8 @@ export interface BidCommand {
   amount: number;
   maxAmount: number | null;
   idempotencyKey: string;
+  /** Answer a retried key as usual, but accept no new bid: PAUSED instead, with nothing changed. */
+  pauseNewBids?: boolean;
 }
 
 export type BidDecision =
@@ -78,7 +80,9 @@ export type BidDecision =
   | { outcome: 'NOT_ACTIVE'; status: 'SCHEDULED' | 'ENDED' | 'CANCELLED' }
   | { outcome: 'OWN_AUCTION' }
   | { outcome: 'TOO_LOW'; minimumNextBid: number }
-  | { outcome: 'KEY_REUSED' };
+  | { outcome: 'KEY_REUSED' }
+  /** A new bid while the caller asked for new bids to be paused; nothing was judged or changed. */
+  | { outcome: 'PAUSED' };
 
 /**
  * The live, strongly consistent state of running auctions: one atomic decision per bid, on the
@@ -87,10 +91,12 @@ export type BidDecision =
 export interface PriceBook {
   /** Loads an auction unless it is already there; true when this call loaded it. */
   load(entry: BookEntry): Promise<boolean>;
-  /** Accepts or refuses a bid atomically; on acceptance assigns the next seq and records the leader. */
+  /**
+   * Accepts or refuses a bid atomically; on acceptance assigns the next seq and records the leader.
+   * An acceptance is final: there is no undo, since a bid may be in the log before its publish
+   * reports failure, and later bids are judged against it at once (services/bids/bid-finisher.ts).
+   */
   placeBid(command: BidCommand): Promise<BidDecision>;
-  /** Undoes an accepted bid that never reached the log, only if it still leads; true when undone. */
-  revert(message: BidPlacedMessage): Promise<boolean>;
   /** The live state of the auctions it holds (missing ones are absent from the map). */
   peek(auctionIds: string[]): Promise<Map<string, LiveState>>;
   /** Marks an auction cancelled so no further bid is accepted; false when it already ended. */
@@ -104,7 +110,11 @@ export interface PriceBook {
 
 /** The durable, ordered bid log (Kafka in production, an in-process log by default). */
 export interface BidLog {
-  /** Appends a message keyed by its auction and resolves once every in-sync replica has it. */
+  /**
+   * Appends a message keyed by its auction and resolves once every in-sync replica has it. A
+   * rejection does not mean the log lacks it (a timeout may still land): the only safe next step
+   * is to publish the same message again, which the persisting worker ignores by bid id.
+   */
   publish(message: BidPlacedMessage, options: { timeoutMs: number }): Promise<void>;
   /** Whether the persisting consumer has committed everything in this auction's partition. */
   isCaughtUp(auctionId: string): Promise<boolean>;
@@ -176,3 +186,18 @@ export interface SmsSender {
   /** Whether a status callback was really signed by the provider. */
   verifyCallback(request: { signature: string | undefined; url: string; params: Record<string, string> }): boolean;
 }
+
+/** What the use cases count for operators (Prometheus in production); the domain never sees it. */
+export interface UseCaseMetrics {
+  /** A new bid the log holds; the replay of a retried idempotency key is not counted again. */
+  bidAccepted(): void;
+  /** A bid that was not accepted, by the contract code its bidder got. */
+  bidRefused(code: string): void;
+  /** What became of one outbid SMS notice (SENT, SUPPRESSED, FAILED, ...). */
+  outbidSms(outcome: string): void;
+  /** A bid-log message the bid worker dead-lettered: an accepted bid that will not be persisted. */
+  bidDeadLettered(cause: DeadLetterCause): void;
+}
+
+/** Why the bid worker dead-lettered a message: it could not be read, or Postgres refused its data. */
+export type DeadLetterCause = 'invalid' | 'refused';

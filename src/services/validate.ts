@@ -1,13 +1,15 @@
 import { badInput } from '../domain/errors.js';
+import { isStorableText } from '../domain/text.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
-/** Trims a text field and checks its length; BAD_USER_INPUT naming the field otherwise. */
+/** Trims a text field and checks that Postgres can store it and its length; BAD_USER_INPUT naming the field otherwise. */
 export function text(field: string, value: string, { min = 1, max }: { min?: number; max: number }): string {
   const trimmed = value.trim();
+  if (!isStorableText(trimmed)) throw badInput(field, `${field} must not contain a NUL character or an unpaired surrogate.`);
   if (trimmed.length < min) throw badInput(field, min === 1 ? `${field} must not be empty.` : `${field} must have at least ${min} characters.`);
   if (trimmed.length > max) throw badInput(field, `${field} must have at most ${max} characters.`);
   return trimmed;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { BidPlacedMessage } from '../services/ports.js';
+import { isStorableText } from '../domain/text.js';
 
 // Everything Postgres would refuse must be refused here: a row the database rejects on every
 // attempt would otherwise be retried forever and block its partition.
@@ -8,8 +9,9 @@ const id = z.guid();
 const money = z.int().min(0).max(INT4_MAX);
 const count = z.int().min(0).max(INT4_MAX);
 const instant = z.iso.datetime({ offset: true });
-// Postgres text cannot hold NUL.
-const text = z.string().min(1).regex(/^[^\u0000]*$/, 'must not contain NUL');
+// Text Postgres could not store as given. The gateway refuses it before a bid is accepted
+// (services/validate.ts), so a bid refused here is a bug on that side.
+const text = z.string().min(1).refine(isStorableText, { message: 'must not contain NUL or an unpaired surrogate' });
 
 // Unknown fields are ignored rather than refused: a newer producer adding one during a rolling
 // deploy must not send every bid to the dead-letter topic. Breaking changes bump `v`.

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { BidPlacedMessage, LiveAuctionEvent, LiveEvents } from '../services/ports.js';
+import type { BidPlacedMessage, DeadLetterCause, LiveAuctionEvent, LiveEvents, UseCaseMetrics } from '../services/ports.js';
 import { aliasOf } from '../services/users/view-user.js';
 import { InvalidBidMessageError, parseBidPlaced } from './bid-message.js';
 import type { DeadLetterQueue, LogBatch, LogConsumer, LogMessage } from './log-consumer.js';
@@ -12,11 +12,13 @@ export interface BidWorkerDeps {
   dlq: DeadLetterQueue;
   /** Where persisted events are fanned out to subscribers. */
   live: LiveEvents;
+  /** Counts dead letters for alerting; absent where nobody scrapes (unit tests). */
+  metrics?: Pick<UseCaseMetrics, 'bidDeadLettered'>;
   logger: Logger;
 }
 
 /** Persists the bid log to Postgres: bids, their auction events, and each auction's latest state. */
-export function createBidWorker({ db, consumer, dlq, live, logger: parent }: BidWorkerDeps): Worker {
+export function createBidWorker({ db, consumer, dlq, live, metrics, logger: parent }: BidWorkerDeps): Worker {
   const logger = parent.child({ worker: 'bid-persister' });
 
   const handle = async (batch: LogBatch): Promise<void> => {
@@ -27,7 +29,14 @@ export function createBidWorker({ db, consumer, dlq, live, logger: parent }: Bid
     await live.publishAuctionEvents(events).catch((error: unknown) => logger.error({ err: error, events: events.length }, 'live fan-out failed'));
     // Only once the good rows are durable: if this fails, the batch comes again, which rewrites
     // nothing and at worst dead-letters a message twice.
-    for (const { message, reason } of [...invalid, ...refused]) await dlq.publish({ partition: batch.partition, ...message }, reason);
+    for (const { message, reason, cause } of [...invalid, ...refused]) {
+      // Every message on this log is a bid some bidder was told is accepted, and the gateway checks
+      // all that is checked here before accepting: a dead letter is a lost bid and a gap in its
+      // auction's seq, so it is an alarm, not routine.
+      logger.error({ partition: batch.partition, offset: message.offset, auctionId: message.key, cause, reason }, 'accepted bid dead-lettered: it will not be persisted');
+      metrics?.bidDeadLettered(cause);
+      await dlq.publish({ partition: batch.partition, ...message }, reason);
+    }
     logger.debug({ partition: batch.partition, persisted: parsed.length - refused.length, deadLettered: invalid.length + refused.length }, 'batch persisted');
   };
 
@@ -42,6 +51,7 @@ interface Parsed {
 interface Rejected {
   message: LogMessage;
   reason: string;
+  cause: DeadLetterCause;
 }
 
 /** Parses a batch; messages that can never be understood come back with the reason, for the dead-letter topic. */
@@ -56,7 +66,7 @@ export function parseBatch(messages: LogMessage[]): { parsed: Parsed[]; invalid:
       parsed.push({ message, bid });
     } catch (error) {
       if (!(error instanceof InvalidBidMessageError)) throw error;
-      invalid.push({ message, reason: error.message });
+      invalid.push({ message, reason: error.message, cause: 'invalid' });
     }
   }
   return { parsed, invalid };
@@ -82,7 +92,7 @@ async function persistIsolatingBadRows(db: PrismaClient, parsed: Parsed[], logge
     } catch (error) {
       if (!isDataError(error)) throw error;
       logger.error({ err: error, bidId: bid.id, auctionId: bid.auctionId }, 'Postgres refused a bid');
-      rejected.push({ message, reason: `refused by Postgres (${sqlState(error)}): ${(error as Error).message}` });
+      rejected.push({ message, reason: `refused by Postgres (${sqlState(error)}): ${(error as Error).message}`, cause: 'refused' });
     }
   }
   return { events, refused: rejected };
@@ -109,9 +119,12 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
   }));
   const column = <T>(pick: (m: BidPlacedMessage) => T): T[] => messages.map(pick);
   // One statement, so one implicit transaction and one round trip: the batch lands whole or not at
-  // all. ON CONFLICT DO NOTHING without a target covers every unique constraint, so a replayed bid
-  // meets its own id and a replayed event its (auction_id, seq). The auction takes the state of
-  // its highest seq in the batch, and only forward: a replayed or late batch never moves it back.
+  // all. A replayed bid meets its own id and is skipped; a different bid that collides with a stored
+  // one on (auction_id, seq) or on its idempotency key is not a replay but a bug, so it fails the
+  // statement (23505) and is dead-lettered loudly rather than dropped without a trace. An event can
+  // only collide with its own replay, since its bid was inserted or skipped as one. The auction
+  // takes the state of its highest seq in the batch, and only forward: a replayed batch, or a bid
+  // that reached the log after a later one (bid-finisher.ts), never moves it back.
   await db.$executeRaw`
     WITH batch AS (
       SELECT * FROM unnest(
@@ -125,7 +138,7 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
     new_bids AS (
       INSERT INTO bids (id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at)
       SELECT id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at FROM batch
-      ON CONFLICT DO NOTHING
+      ON CONFLICT (id) DO NOTHING
     ),
     new_events AS (
       INSERT INTO auction_events (auction_id, seq, type, payload, at)

@@ -19,7 +19,7 @@ describeApp('bidding', () => {
     await app?.close();
   });
 
-  const bid = (user: TestUser, auctionId: string, amount: string, idempotencyKey = randomUUID()) =>
+  const bid = (user: TestUser, auctionId: string, amount: string, idempotencyKey: string = randomUUID()) =>
     request(app.url, PlaceBidDocument, { input: { auctionId, amount, idempotencyKey } }, user.token);
 
   /** Waits until the worker has persisted `count` bids of the auction. */
@@ -83,6 +83,35 @@ describeApp('bidding', () => {
     });
   });
 
+  describe('idempotency keys', () => {
+    it('treats a key one bidder reuses on another auction as a bid of its own there, and persists both', async () => {
+      const first = await createAuction(app.url, seller);
+      const second = await createAuction(app.url, seller);
+      const key = `alice-${randomUUID()}`;
+      const here = await bid(alice, first.id, '10.00', key);
+      const there = await bid(alice, second.id, '10.00', key);
+      expect(there.errors).toBeUndefined();
+      expect(there.data?.placeBid.bid.id).not.toBe(here.data?.placeBid.bid.id);
+      expect(there.data?.placeBid.auction).toMatchObject({ id: second.id, bidCount: 1 });
+
+      expect((await persisted(first.id, 1)).bids.edges.map((e) => e.node.id)).toEqual([here.data!.placeBid.bid.id]);
+      expect((await persisted(second.id, 1)).bids.edges.map((e) => e.node.id)).toEqual([there.data!.placeBid.bid.id]);
+      // Each auction still answers a retry of the key with its own bid.
+      expect((await bid(alice, second.id, '10.00', key)).data?.placeBid.bid.id).toBe(there.data!.placeBid.bid.id);
+    });
+
+    it('accepts a key of exactly 100 characters, and one of paired surrogates, and persists each as sent', async () => {
+      for (const key of ['k'.repeat(100), `bid 🪙 ${randomUUID()}`]) {
+        const auction = await createAuction(app.url, seller);
+        const placed = await bid(alice, auction.id, '10.00', key);
+        expect(placed.errors).toBeUndefined();
+        await persisted(auction.id, 1);
+        const row = await app.deps.db.bid.findUniqueOrThrow({ where: { id: placed.data!.placeBid.bid.id } });
+        expect(row.idempotencyKey).toBe(key);
+      }
+    });
+  });
+
   describe('refusing a bid', () => {
     let auctionId: string;
     beforeAll(async () => {
@@ -120,6 +149,19 @@ describeApp('bidding', () => {
     it.each(['30', '30.5', '-30.00', '1e3'])('refuses the malformed amount %j with BAD_USER_INPUT', async (amount) => {
       const result = await bid(bob, auctionId, amount);
       expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amount' });
+      await expectUnchanged();
+    });
+
+    it.each([
+      ['a NUL character', 'key\u0000one'],
+      ['an unpaired high surrogate', 'key\ud800'],
+      ['an unpaired low surrogate', '\udc00key'],
+      ['more than 100 characters', 'k'.repeat(101)],
+      ['nothing but spaces', '   '],
+    ])('refuses an idempotencyKey with %s with BAD_USER_INPUT before accepting anything', async (_name, key) => {
+      const result = await bid(bob, auctionId, '30.00', key);
+      expect(result.data?.placeBid ?? null).toBeNull();
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
       await expectUnchanged();
     });
 

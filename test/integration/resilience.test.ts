@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { bidIncrement } from '../../src/domain/increments.js';
@@ -11,6 +11,8 @@ import { ok, request } from '../support/client.js';
 import { createAuction, signUpCast, signUpUser, type TestUser } from '../support/factories.js';
 import { startKafkaMock, type KafkaMock } from '../support/kafka-mock.js';
 import { AuctionBidsDocument, PlaceBidDocument } from '../generated/graphql.js';
+import { injectPublishFaults, landThenTimeOut, refuse } from '../support/publish-faults.js';
+import { bidPlacedNow } from '../support/bid-messages.js';
 
 const onServices = testTarget() === 'services';
 const cents = (amount: string) => Math.round(Number(amount) * 100);
@@ -36,7 +38,7 @@ async function persistedCount(app: TestApp, auctionId: string, count: number, ti
 }
 
 describeApp('resilience', () => {
-  describe('when the bid log refuses', () => {
+  describe('when the bid log refuses or times out', () => {
     let app: TestApp;
     let seller: TestUser;
     let alice: TestUser;
@@ -49,43 +51,129 @@ describeApp('resilience', () => {
       await app?.close();
     });
 
-    it('answers UNAVAILABLE within its bound and leaves the price unchanged when the bid log refuses, and bidding resumes after', async () => {
+    /** Waits until the worker has persisted everything the log holds for the auction. */
+    const drained = (auctionId: string) =>
+      vi.waitFor(async () => expect(await app.deps.bidLog.isCaughtUp(auctionId)).toBe(true), { timeout: 20_000, interval: 50 });
+
+    it('answers a bid whose publish is refused only once the log has it, and meanwhile refuses new bids UNAVAILABLE with nothing accepted', async () => {
       const auction = await createAuction(app.url, seller, { startingPrice: '10.00' });
       const first = await placeBid(app.url, alice, auction.id, '10.00');
-      expect(first.errors).toBeUndefined();
       expect(first.data?.placeBid.bid.seq).toBe(1);
 
-      const bidLog = app.deps.bidLog;
-      const publish = bidLog.publish;
-      let refused = 0;
-      bidLog.publish = async () => {
-        refused++;
-        throw new Error('simulated broker outage');
-      };
+      const heldKey = randomUUID();
       const refusedKey = randomUUID();
+      const faults = injectPublishFaults(app, refuse);
+      let held: ReturnType<typeof placeBid> | undefined;
+      let retried: ReturnType<typeof placeBid> | undefined;
       try {
-        const started = Date.now();
-        const result = await placeBid(app.url, bob, auction.id, '12.00', refusedKey);
-        expect(Date.now() - started).toBeLessThan(5_000);
-        expect(result.data?.placeBid ?? null).toBeNull();
-        expect(result.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
-        expect(refused).toBeGreaterThan(0);
-        expect(await liveAuction(app.url, auction.id)).toMatchObject({ currentPrice: '10.00', bidCount: 1, lastSeq: 1 });
+        held = placeBid(app.url, bob, auction.id, '12.00', heldKey);
+        await vi.waitFor(() => expect(app.deps.bidFinisher.failing).toBe(true), { timeout: 10_000 });
+
+        // Bob's bid is accepted and on its way: a new bid is refused before the price book judges it.
+        const refused = await placeBid(app.url, alice, auction.id, '20.00', refusedKey);
+        expect(refused.data?.placeBid ?? null).toBeNull();
+        expect(refused.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+        expect(await liveAuction(app.url, auction.id)).toMatchObject({ currentPrice: '12.00', bidCount: 2, lastSeq: 2 });
+        // A retry of Bob's key is answered as his first request will be, not refused.
+        retried = placeBid(app.url, bob, auction.id, '12.00', heldKey);
       } finally {
-        bidLog.publish = publish;
+        faults.restore();
       }
 
-      // The withdrawn bid left no trace: the same key may now carry the bid, with the next seq.
-      const retried = await placeBid(app.url, bob, auction.id, '12.00', refusedKey);
-      expect(retried.errors).toBeUndefined();
-      expect(retried.data?.placeBid.bid).toMatchObject({ amount: '12.00', seq: 2 });
-      expect(retried.data?.placeBid.auction).toMatchObject({ currentPrice: '12.00', bidCount: 2, lastSeq: 2 });
-      const next = await placeBid(app.url, alice, auction.id, '13.00');
-      expect(next.data?.placeBid.bid).toMatchObject({ amount: '13.00', seq: 3 });
+      const [answer, retryAnswer] = await Promise.all([held, retried]);
+      expect(answer?.errors).toBeUndefined();
+      expect(answer?.data?.placeBid.bid).toMatchObject({ amount: '12.00', seq: 2 });
+      expect(retryAnswer?.data?.placeBid.bid.id).toBe(answer?.data?.placeBid.bid.id);
+      expect(app.deps.bidFinisher.failing).toBe(false);
 
-      const rows = await persistedCount(app, auction.id, 3);
-      expect(rows.map((r) => r.seq).sort((a, b) => a - b)).toEqual([1, 2, 3]);
-      expect(rows.map((r) => r.id).sort()).toEqual([first.data!.placeBid.bid.id, retried.data!.placeBid.bid.id, next.data!.placeBid.bid.id].sort());
+      // The refused bid left no trace: its key now places a bid of its own, with the next seq.
+      const resumed = await placeBid(app.url, alice, auction.id, '20.00', refusedKey);
+      expect(resumed.errors).toBeUndefined();
+      expect(resumed.data?.placeBid.bid).toMatchObject({ amount: '20.00', seq: 3 });
+
+      await drained(auction.id);
+      const rows = await app.deps.db.bid.findMany({ where: { auctionId: auction.id }, orderBy: { seq: 'asc' } });
+      expect(rows.map((r) => [r.seq, r.id])).toEqual([
+        [1, first.data!.placeBid.bid.id],
+        [2, answer!.data!.placeBid.bid.id],
+        [3, resumed.data!.placeBid.bid.id],
+      ]);
+    });
+
+    it('finishes a bid whose publish timed out after a later bid took the lead: both persisted once, seqs without a gap', async () => {
+      const carol = await signUpUser(app.url, { displayName: 'Carol' });
+      const auction = await createAuction(app.url, seller, { startingPrice: '10.00' });
+      const first = await placeBid(app.url, alice, auction.id, '10.00');
+
+      const slowKey = randomUUID();
+      let releaseSlow!: () => void;
+      const slowAcknowledgement = new Promise<void>((resolve) => (releaseSlow = resolve));
+      let slowAttempts = 0;
+      const faults = injectPublishFaults(app, async (message, options, real) => {
+        if (message.bid.idempotencyKey !== slowKey) return real(message, options);
+        slowAttempts++;
+        // First the record lands but its acknowledgement is lost; then the log refuses; then it takes it again.
+        if (slowAttempts === 1) {
+          await slowAcknowledgement;
+          return landThenTimeOut(message, options, real);
+        }
+        if (slowAttempts === 2) return refuse();
+        return real(message, options);
+      });
+      try {
+        const slow = placeBid(app.url, bob, auction.id, '12.00', slowKey);
+        await vi.waitFor(() => expect(slowAttempts).toBe(1));
+
+        // Carol is judged against Bob's bid (12.00 leads) and reaches the log before it.
+        const later = await placeBid(app.url, carol, auction.id, '13.00');
+        expect(later.errors).toBeUndefined();
+        expect(later.data?.placeBid.bid).toMatchObject({ amount: '13.00', seq: 3 });
+
+        releaseSlow();
+        const answer = await slow;
+        expect(answer.errors).toBeUndefined();
+        expect(answer.data?.placeBid.bid).toMatchObject({ amount: '12.00', seq: 2, status: 'OUTBID' });
+        expect(slowAttempts).toBe(3);
+
+        await drained(auction.id);
+        const rows = await app.deps.db.bid.findMany({ where: { auctionId: auction.id }, orderBy: { seq: 'asc' } });
+        expect(rows.map((r) => [r.seq, r.id])).toEqual([
+          [1, first.data!.placeBid.bid.id],
+          [2, answer.data!.placeBid.bid.id],
+          [3, later.data!.placeBid.bid.id],
+        ]);
+        // Bob's bid reached the log after Carol's and twice: neither moved the auction back.
+        const stored = await app.deps.db.auction.findUniqueOrThrow({ where: { id: auction.id } });
+        expect(stored).toMatchObject({ currentPrice: 13_00, bidCount: 3, lastSeq: 3, leadingBidId: later.data!.placeBid.bid.id });
+      } finally {
+        releaseSlow();
+        faults.restore();
+      }
+    });
+  });
+
+  describe('when the bid worker must dead-letter a bid', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startTestApp();
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it('raises the alarm in /metrics, by cause', async () => {
+      // Only a gateway bug could log such a message now; it stands for any bid the worker cannot persist.
+      const unstorable = bidPlacedNow(randomUUID(), 1);
+      unstorable.bid.idempotencyKey = 'key\u0000with NUL';
+      await app.deps.bidLog.publish(unstorable, { timeoutMs: 3_000 });
+
+      await vi.waitFor(
+        async () => {
+          const metrics = await (await fetch(app.url.replace(/\/graphql$/, '/metrics'))).text();
+          expect(metrics).toMatch(/^auction_bids_dead_lettered_total\{cause="invalid"\} 1$/m);
+        },
+        { timeout: 20_000, interval: 100 },
+      );
     });
   });
 
@@ -97,10 +185,10 @@ describeApp('resilience', () => {
       await mock?.stop();
     });
 
-    it('answers UNAVAILABLE within its bound and leaves the price unchanged when the broker is down', async () => {
+    it('never answers UNAVAILABLE for a bid it accepted, and refuses new bids UNAVAILABLE with nothing accepted', async () => {
       const topic = `bid-events-outage-${randomUUID().slice(0, 8)}`;
       mock = await startKafkaMock({ topics: [{ name: topic, partitions: 2 }, { name: `${topic}.dlq`, partitions: 1 }], brokers: 1 });
-      app = await startTestApp({ env: { KAFKA_BROKERS: mock.brokers.join(','), KAFKA_BID_TOPIC: topic } });
+      app = await startTestApp({ env: { KAFKA_BROKERS: mock.brokers.join(','), KAFKA_BID_TOPIC: topic, SHUTDOWN_GRACE_MS: '200' } });
       const { seller, alice, bob } = await signUpCast(app.url);
       const auction = await createAuction(app.url, seller, { startingPrice: '10.00' });
       const first = await placeBid(app.url, alice, auction.id, '10.00');
@@ -108,16 +196,24 @@ describeApp('resilience', () => {
       await persistedCount(app, auction.id, 1);
 
       await mock.stop();
-      const started = Date.now();
-      const result = await placeBid(app.url, bob, auction.id, '15.00');
-      const took = Date.now() - started;
-      expect(result.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
-      expect(took).toBeLessThan(5_500);
-      expect(await liveAuction(app.url, auction.id)).toMatchObject({ currentPrice: '10.00', bidCount: 1, lastSeq: 1 });
-      // A second attempt during the outage is refused the same way and moves nothing either.
-      const again = await placeBid(app.url, bob, auction.id, '16.00');
-      expect(again.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
-      expect(await liveAuction(app.url, auction.id)).toMatchObject({ currentPrice: '10.00', bidCount: 1, lastSeq: 1 });
+      // Accepted by the price book before anything knew the broker was gone: it can only wait.
+      const held = placeBid(app.url, bob, auction.id, '15.00').then(
+        (result) => result.errors?.[0]?.extensions?.code ?? 'ACCEPTED',
+        () => 'NO ANSWER',
+      );
+      const running = app;
+      await vi.waitFor(() => expect(running.deps.bidFinisher.failing).toBe(true), { timeout: 15_000, interval: 50 });
+
+      for (const amount of ['16.00', '20.00']) {
+        const refused = await placeBid(running.url, alice, auction.id, amount);
+        expect(refused.errors?.[0]?.extensions?.code, `bid of ${amount}`).toBe('UNAVAILABLE');
+      }
+      expect(await liveAuction(running.url, auction.id)).toMatchObject({ currentPrice: '15.00', bidCount: 2, lastSeq: 2 });
+
+      // Stopping before the broker returns cuts Bob's request off, but never with a false UNAVAILABLE.
+      await running.close();
+      app = undefined;
+      expect(['NO ANSWER', 'INTERNAL_SERVER_ERROR']).toContain(await held);
     });
   });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -124,6 +125,38 @@ describe('persisting the bid log', () => {
     expect(await auction()).toEqual(expect.objectContaining({ lastSeq: 2, bidCount: 2, currentPrice: before.currentPrice }));
   });
 
+  it('persists a bid that comes twice in its first batch once', async () => {
+    const message = bidPlaced(auctionId, bidderId, 1);
+    await persistBidBatch(db, [message, structuredClone(message)]);
+
+    expect(await db.bid.count({ where: { auctionId } })).toBe(1);
+    expect(await db.auctionEvent.count({ where: { auctionId } })).toBe(1);
+  });
+
+  it("scopes a bidder's idempotency key to one auction: the same key on another auction persists a bid of its own", async () => {
+    const other = await db.auction.create({
+      data: { sellerId: (await auction()).sellerId, title: 'Lens', description: '50 mm', currency: 'USD', startingPrice: 1000, currentPrice: 1000, startsAt: new Date(T0 - 60_000), endsAt: new Date(at(3600)) },
+    });
+    const here = bidPlaced(auctionId, bidderId, 1);
+    const there = bidPlaced(other.id, bidderId, 1);
+    there.bid.idempotencyKey = here.bid.idempotencyKey;
+
+    await persistBidBatch(db, [here, there]);
+
+    const stored = await db.bid.findMany({ where: { bidderId, idempotencyKey: here.bid.idempotencyKey } });
+    expect(stored.map((b) => b.id).sort()).toEqual([here.id, there.id].sort());
+  });
+
+  it('refuses, rather than drops, a different bid that collides with a stored one on its seq', async () => {
+    const stored = bidPlaced(auctionId, bidderId, 1);
+    await persistBidBatch(db, [stored]);
+
+    await expect(persistBidBatch(db, [bidPlaced(auctionId, bidderId, 1)])).rejects.toMatchObject({
+      meta: { driverAdapterError: { cause: expect.objectContaining({ originalCode: '23505' }) } },
+    });
+    expect((await db.bid.findMany({ where: { auctionId } })).map((b) => b.id)).toEqual([stored.id]);
+  });
+
   it('never moves an auction back to an older seq, whatever order the messages come in', async () => {
     const [first, second, third] = [1, 2, 3].map((seq) => bidPlaced(auctionId, bidderId, seq)) as [BidPlacedMessage, BidPlacedMessage, BidPlacedMessage];
     await persistBidBatch(db, [third, first]);
@@ -205,6 +238,31 @@ describe('persisting the bid log', () => {
       expect(await db.bid.count({ where: { auctionId } })).toBe(0);
     });
 
+    it('raises an alarm for every dead letter: an error-level log and the dead-letter metric, by cause', async () => {
+      const lines: Array<Record<string, unknown>> = [];
+      const stream = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+          done();
+        },
+      });
+      const counted: string[] = [];
+      const other = handOverConsumer();
+      const metrics = { bidDeadLettered: (cause: string) => counted.push(cause) };
+      await createBidWorker({ db, consumer: other, dlq, live, metrics, logger: pino({ level: 'error' }, stream) }).start();
+      const orphan = bidPlaced(randomUUID(), bidderId, 1);
+
+      await other.deliver({ partition: 2, messages: [asLog('{', 7, auctionId), asLog(orphan, 8), asLog(bidPlaced(auctionId, bidderId, 1), 9)] });
+
+      expect(counted.sort()).toEqual(['invalid', 'refused']);
+      const alarms = lines.filter((line) => line.msg === 'accepted bid dead-lettered: it will not be persisted');
+      expect(alarms).toEqual([
+        expect.objectContaining({ level: 50, partition: 2, offset: '7', cause: 'invalid' }),
+        expect.objectContaining({ level: 50, partition: 2, offset: '8', cause: 'refused', auctionId: orphan.auctionId }),
+      ]);
+      expect(await db.bid.count({ where: { auctionId } })).toBe(1);
+    });
+
     it('dead-letters a bid Postgres refuses instead of retrying it forever, and persists its neighbours', async () => {
       const orphan = bidPlaced(randomUUID(), bidderId, 1);
       const good = bidPlaced(auctionId, bidderId, 1);
@@ -253,6 +311,7 @@ describe('parseBidPlaced', () => {
     ['a bid id that is not the message id', { ...valid, bid: { ...valid.bid, id: randomUUID() } }, /^bid\.id:/],
     ['a date that is not ISO 8601', { ...valid, endsAt: 'tomorrow' }, /^endsAt:/],
     ['a NUL in the idempotency key', { ...valid, bid: { ...valid.bid, idempotencyKey: 'a\u0000b' } }, /^bid\.idempotencyKey:/],
+    ['an unpaired surrogate in the idempotency key', { ...valid, bid: { ...valid.bid, idempotencyKey: 'a\ud800b' } }, /^bid\.idempotencyKey:/],
     ['a missing field', { ...valid, seq: undefined }, /^seq:/],
   ])('refuses %s, saying where', (_name, value, reason) => {
     expect(reasonFor(value)).toMatch(reason);

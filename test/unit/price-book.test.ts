@@ -275,42 +275,40 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
     expect(accepted(await book.placeBid({ ...command, bidderId: 'bob', bidId: randomUUID(), amount: 11_00 })).seq).toBe(2);
   });
 
-  it('reverts the leading bid to exactly the state before it and frees its key', async () => {
-    const auction = entry();
-    await book.load(auction);
-    const initial = await liveOf(auction.auctionId);
-    const first = accepted(await book.placeBid(bid(auction, 10_00)));
-    const afterFirst = await liveOf(auction.auctionId);
-    const secondCommand = bid(auction, 12_00, { bidderId: 'bob' });
-    const second = accepted(await book.placeBid(secondCommand));
-    expect(await book.recentBid(second.id)).toEqual(second);
-
-    expect(await book.revert(second)).toBe(true);
-    expect(await liveOf(auction.auctionId)).toEqual(afterFirst);
-    expect(await book.recentBid(second.id)).toBeNull();
-
-    const again = accepted(await book.placeBid(secondCommand));
-    expect(again).toMatchObject({ seq: 2, previousLeader: { bidId: first.id, bidderId: 'alice', amount: 10_00 } });
-
-    expect(await book.revert(again)).toBe(true);
-    expect(await book.revert(first)).toBe(true);
-    expect(await liveOf(auction.auctionId)).toEqual(initial);
-    expect(accepted(await book.placeBid(bid(auction, 10_00))).seq).toBe(1);
+  it("scopes a bidder's key to one auction: the same key on another auction is a bid of its own", async () => {
+    const first = entry();
+    const second = entry();
+    await book.load(first);
+    await book.load(second);
+    const command = bid(first, 10_00);
+    const onFirst = accepted(await book.placeBid(command));
+    const onSecond = accepted(await book.placeBid({ ...command, auctionId: second.auctionId, bidId: randomUUID() }));
+    expect(onSecond).toMatchObject({ auctionId: second.auctionId, seq: 1, bid: { idempotencyKey: command.idempotencyKey } });
+    expect(onSecond.id).not.toBe(onFirst.id);
   });
 
-  it('does not revert a bid that no longer leads', async () => {
+  it('answers PAUSED to a new bid while new bids are paused, and changes nothing', async () => {
     const auction = entry();
     await book.load(auction);
-    const first = accepted(await book.placeBid(bid(auction, 10_00)));
-    accepted(await book.placeBid(bid(auction, 12_00, { bidderId: 'bob' })));
+    accepted(await book.placeBid(bid(auction, 10_00)));
     const before = await liveOf(auction.auctionId);
+    const paused = bid(auction, 12_00, { bidderId: 'bob' });
 
-    expect(await book.revert(first)).toBe(false);
+    expect(await book.placeBid({ ...paused, pauseNewBids: true })).toEqual({ outcome: 'PAUSED' });
     expect(await liveOf(auction.auctionId)).toEqual(before);
-    expect(await book.placeBid(bid(auction, 10_00, { idempotencyKey: first.bid.idempotencyKey }))).toEqual({
-      outcome: 'DUPLICATE',
-      message: first,
-    });
+    expect(await book.recentBid(paused.bidId)).toBeNull();
+    // Nothing of the paused attempt was kept: once resumed, its key places the bid as new.
+    expect(accepted(await book.placeBid(paused))).toMatchObject({ id: paused.bidId, seq: 2, currentPrice: 12_00 });
+  });
+
+  it('still answers a retried key while new bids are paused', async () => {
+    const auction = entry();
+    await book.load(auction);
+    const command = bid(auction, 10_00);
+    const original = accepted(await book.placeBid(command));
+
+    expect(await book.placeBid({ ...command, bidId: randomUUID(), pauseNewBids: true })).toEqual({ outcome: 'DUPLICATE', message: original });
+    expect(await book.placeBid({ ...command, amount: 11_00, pauseNewBids: true })).toEqual({ outcome: 'KEY_REUSED' });
   });
 
   it('loads an auction only when absent, never overwriting what it holds', async () => {

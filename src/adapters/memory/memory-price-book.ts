@@ -35,6 +35,7 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
       const same = earlier.bid.amount === command.amount && earlier.bid.maxAmount === command.maxAmount;
       return same ? { outcome: 'DUPLICATE', message: structuredClone(earlier) } : { outcome: 'KEY_REUSED' };
     }
+    if (command.pauseNewBids) return { outcome: 'PAUSED' };
 
     const now = clock();
     if (auction.state !== 'OPEN') return { outcome: 'NOT_ACTIVE', status: auction.state };
@@ -88,24 +89,6 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     return { outcome: 'ACCEPTED', message: structuredClone(message) };
   }
 
-  function revert(message: BidPlacedMessage): boolean {
-    const auction = auctions.get(message.auctionId);
-    // Only the leading bid can be undone: a later bid has already been judged against it.
-    if (!auction || auction.leadingBidId !== message.bid.id) return false;
-    const previous = message.previousLeader;
-    Object.assign(auction, {
-      currentPrice: previous?.amount ?? auction.startingPrice,
-      leadingBidId: previous?.bidId ?? null,
-      leaderId: previous?.bidderId ?? null,
-      leaderAmount: previous?.amount ?? null,
-      bidCount: auction.bidCount - 1,
-      lastSeq: auction.lastSeq - 1,
-    });
-    auction.keys.delete(keyField(message.bid.bidderId, message.bid.idempotencyKey));
-    recent.delete(message.bid.id);
-    return true;
-  }
-
   return {
     async load({ acceptedBids, ...entry }) {
       if (auctions.has(entry.auctionId)) return false;
@@ -115,7 +98,6 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     },
 
     placeBid: async (command) => placeBid(command),
-    revert: async (message) => revert(message),
 
     async peek(auctionIds) {
       const live = new Map<string, LiveState>();

@@ -5,18 +5,18 @@
 //   KEYS[1] the auction HASH (BookEntry scalars; a null field is an absent field; times in epoch ms)
 //   KEYS[2] the idempotency HASH: bidderId .. '\n' .. idempotencyKey -> accepted BidPlacedMessage JSON
 
-/** ARGV: auctionId, bidId, bidderId, amount, maxAmount ('' for none), idempotencyKey, retentionMs, increment table. */
+/** ARGV: auctionId, bidId, bidderId, amount, maxAmount ('' for none), idempotencyKey, retentionMs, pauseNewBids ('1' or '0'), increment table. */
 export const PLACE_BID_LUA = `
 local auction, keys = KEYS[1], KEYS[2]
 local auctionId, bidId, bidderId = ARGV[1], ARGV[2], ARGV[3]
 local amount = tonumber(ARGV[4])
 local maxAmount = cjson.null
 if ARGV[5] ~= '' then maxAmount = tonumber(ARGV[5]) end
-local idempotencyKey, retentionMs = ARGV[6], tonumber(ARGV[7])
+local idempotencyKey, retentionMs, pauseNewBids = ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1'
 
 -- The increment table comes from incrementTableArgs(): [upTo, increment]... then the top increment.
 local function increment(price)
-  for i = 8, #ARGV - 1, 2 do
+  for i = 9, #ARGV - 1, 2 do
     if price < tonumber(ARGV[i]) then return tonumber(ARGV[i + 1]) end
   end
   return tonumber(ARGV[#ARGV])
@@ -51,6 +51,8 @@ if stored then
   if earlier.amount == amount and earlier.maxAmount == maxAmount then return {'DUPLICATE', stored} end
   return {'KEY_REUSED'}
 end
+-- Checked after the retried key: a bid accepted earlier keeps its answer while new ones wait.
+if pauseNewBids then return {'PAUSED'} end
 
 local f = redis.call('HMGET', auction, 'sellerId', 'state', 'startsAt', 'endsAt', 'startingPrice',
   'currentPrice', 'bidCount', 'lastSeq', 'leadingBidId', 'leaderId', 'leaderAmount')
@@ -86,24 +88,6 @@ redis.call('HSET', auction, 'currentPrice', amount, 'bidCount', bidCount + 1, 'l
 redis.call('HSET', keys, keyField, message)
 redis.call('PEXPIREAT', keys, endsAt + retentionMs)
 return {'ACCEPTED', message}
-`;
-
-/** ARGV: bidId, idempotency field, previous leader's bidId ('' for none), bidderId, amount. */
-export const REVERT_LUA = `
-local auction = KEYS[1]
--- Only the leading bid can be undone: a later bid has already been judged against it.
-if redis.call('HGET', auction, 'leadingBidId') ~= ARGV[1] then return 0 end
-if ARGV[3] == '' then
-  redis.call('HSET', auction, 'currentPrice', redis.call('HGET', auction, 'startingPrice'))
-  redis.call('HDEL', auction, 'leadingBidId', 'leaderId', 'leaderAmount')
-else
-  redis.call('HSET', auction, 'currentPrice', ARGV[5], 'leadingBidId', ARGV[3], 'leaderId', ARGV[4],
-    'leaderAmount', ARGV[5])
-end
-redis.call('HINCRBY', auction, 'bidCount', -1)
-redis.call('HINCRBY', auction, 'lastSeq', -1)
-redis.call('HDEL', KEYS[2], ARGV[2])
-return 1
 `;
 
 /** ARGV: expireAtMs, number of auction field/value args, auction fields..., idempotency fields... */

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { LiveState } from '../../domain/auction.js';
 import { incrementTableArgs } from '../../domain/increments.js';
 import type { BidDecision, BidPlacedMessage, BookEntry, PriceBook } from '../../services/ports.js';
-import { CANCEL_LUA, LOAD_LUA, PLACE_BID_LUA, RESCHEDULE_LUA, REVERT_LUA } from './price-book-scripts.js';
+import { CANCEL_LUA, LOAD_LUA, PLACE_BID_LUA, RESCHEDULE_LUA } from './price-book-scripts.js';
 
 /** How long an auction's keys outlive its end: late retries still get their original answer. */
 const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -23,7 +23,6 @@ type Arg = string | number;
 type ScriptCall = (...args: Arg[]) => Promise<unknown>;
 interface Scripts {
   priceBookPlaceBid: ScriptCall;
-  priceBookRevert: ScriptCall;
   priceBookLoad: ScriptCall;
   priceBookCancel: ScriptCall;
   priceBookReschedule: ScriptCall;
@@ -31,7 +30,6 @@ interface Scripts {
 
 const SCRIPTS: Record<keyof Scripts, string> = {
   priceBookPlaceBid: PLACE_BID_LUA,
-  priceBookRevert: REVERT_LUA,
   priceBookLoad: LOAD_LUA,
   priceBookCancel: CANCEL_LUA,
   priceBookReschedule: RESCHEDULE_LUA,
@@ -77,6 +75,7 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
         command.maxAmount ?? '',
         command.idempotencyKey,
         RETENTION_MS,
+        command.pauseNewBids ? '1' : '0',
         ...incrementTableArgs(),
       )) as [string, string?];
       const decision = toDecision(reply);
@@ -90,21 +89,6 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
         }
       }
       return decision;
-    },
-
-    async revert(message) {
-      const previous = message.previousLeader;
-      const reverted = await scripts.priceBookRevert(
-        ...keysOf(message.auctionId),
-        message.bid.id,
-        keyField(message.bid.bidderId, message.bid.idempotencyKey),
-        previous?.bidId ?? '',
-        previous?.bidderId ?? '',
-        previous?.amount ?? '',
-      );
-      if (reverted !== 1) return false;
-      await redis.del(recentBidKey(message.bid.id));
-      return true;
     },
 
     async peek(auctionIds) {
@@ -172,6 +156,7 @@ function toDecision([outcome, detail]: [string, string?]): BidDecision {
     case 'MISSING':
     case 'OWN_AUCTION':
     case 'KEY_REUSED':
+    case 'PAUSED':
       return { outcome };
     default:
       throw new Error(`unexpected price book reply: ${outcome}`);

@@ -5,16 +5,20 @@ import { minimumNextBid } from '../../domain/increments.js';
 
 /**
  * Loads an auction's live state from Postgres into the price book, but only once the bid worker
- * has persisted everything the log holds for it: a price book rebuilt from a stale row could accept
- * a bid below one already accepted.
+ * has persisted everything the log holds for it and no bid of it is still on its way to the log: a
+ * price book rebuilt from a stale row could accept a bid below one already accepted.
  */
 export async function loadIntoPriceBook(deps: ServiceDeps, auctionId: string): Promise<void> {
   const auction = await deps.db.auction.findUnique({ where: { id: auctionId } });
   if (!auction) throw notFound('Auction');
-  const caughtUp = await deps.bidLog.isCaughtUp(auctionId).catch((error: unknown) => {
-    deps.logger.warn({ err: error, auctionId }, 'could not tell whether the bid log is persisted');
-    return false;
-  });
+  // A bid this gateway is still publishing is in neither the log nor Postgres: a book rebuilt
+  // without it would give its seq to another bid.
+  const caughtUp =
+    !deps.bidFinisher.hasPending(auctionId) &&
+    (await deps.bidLog.isCaughtUp(auctionId).catch((error: unknown) => {
+      deps.logger.warn({ err: error, auctionId }, 'could not tell whether the bid log is persisted');
+      return false;
+    }));
   if (!caughtUp) {
     deps.logger.warn({ auctionId }, 'price book lacks the auction and the log is not yet persisted; refusing bids until it is');
     throw unavailable('Bidding on this auction resumes in a moment; nothing was accepted. Retry with the same idempotencyKey.');

@@ -19,12 +19,12 @@ export interface PlaceBidCommand {
   idempotencyKey: string;
 }
 
-/** How long a bid may wait for the log before it is withdrawn and answered UNAVAILABLE. */
-export const PUBLISH_TIMEOUT_MS = 3_000;
+/** The longest idempotencyKey, in UTF-16 code units. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 100;
 
 /**
  * Places a bid: one atomic decision in the price book, then the log; "accepted" is only ever
- * answered for a bid the log holds.
+ * answered for a bid the log holds, and UNAVAILABLE only when nothing was accepted.
  */
 export async function placeBid(deps: ServiceDeps, viewer: Viewer, input: PlaceBidCommand): Promise<{ bid: BidView; auction: AuctionView }> {
   const message = await acceptBid(deps, viewer, input);
@@ -34,12 +34,34 @@ export async function placeBid(deps: ServiceDeps, viewer: Viewer, input: PlaceBi
 
 /** The decision half of placeBid: the accepted bid's log message, or the contract error. */
 export async function acceptBid(deps: ServiceDeps, viewer: Viewer, input: PlaceBidCommand): Promise<BidPlacedMessage> {
+  try {
+    const { message, replayed } = await decideBid(deps, viewer, input);
+    if (!replayed) deps.metrics.bidAccepted();
+    return message;
+  } catch (error) {
+    deps.metrics.bidRefused(error instanceof AppError ? error.code : ErrorCode.INTERNAL_SERVER_ERROR);
+    throw error;
+  }
+}
+
+async function decideBid(deps: ServiceDeps, viewer: Viewer, input: PlaceBidCommand): Promise<{ message: BidPlacedMessage; replayed: boolean }> {
   if (!viewer) throw unauthenticated();
   const auctionId = v.uuid('auctionId', input.auctionId);
   assertPositiveMoney('amount', input.amount);
   if (input.maxAmount != null) throw badInput('maxAmount', 'Automatic bidding is not offered yet; leave maxAmount out.');
-  const idempotencyKey = v.text('idempotencyKey', input.idempotencyKey, { max: 100 });
-  const command = { auctionId, bidderId: viewer.id, bidId: randomUUID(), amount: input.amount, maxAmount: null, idempotencyKey };
+  // Everything the worker and Postgres would refuse is refused here, before the price book accepts
+  // the bid: an accepted bid that cannot be persisted is a lost bid and a gap in the auction's seq.
+  const idempotencyKey = v.text('idempotencyKey', input.idempotencyKey, { max: MAX_IDEMPOTENCY_KEY_LENGTH });
+  const command = {
+    auctionId,
+    bidderId: viewer.id,
+    bidId: randomUUID(),
+    amount: input.amount,
+    maxAmount: null,
+    idempotencyKey,
+    // See bid-finisher.ts: a bid accepted now could only wait with the ones already waiting.
+    pauseNewBids: deps.bidFinisher.failing,
+  };
 
   let decision = await decide(deps, () => deps.priceBook.placeBid(command));
   if (decision.outcome === 'MISSING') {
@@ -48,16 +70,16 @@ export async function acceptBid(deps: ServiceDeps, viewer: Viewer, input: PlaceB
   }
   switch (decision.outcome) {
     case 'ACCEPTED':
-      await publishOrWithdraw(deps, decision.message);
-      return decision.message;
+      await deps.bidFinisher.publish(decision.message);
+      return { message: decision.message, replayed: false };
     case 'DUPLICATE':
-      // The first attempt may still be on its way to the log: publishing again (the worker ignores
-      // a known bid id) guarantees the log has it before this answer says "accepted".
-      await deps.bidLog.publish(decision.message, { timeoutMs: PUBLISH_TIMEOUT_MS }).catch((error: unknown) => {
-        deps.logger.warn({ err: error, bidId: decision.message.id }, 'republishing a duplicate bid failed');
-        throw unavailable();
-      });
-      return decision.message;
+      // The first attempt may still be on its way to the log, or lost with a gateway that stopped:
+      // publishing again (the worker ignores a known bid id) guarantees the log has it before this
+      // answer says "accepted".
+      await deps.bidFinisher.publish(decision.message);
+      return { message: decision.message, replayed: true };
+    case 'PAUSED':
+      throw unavailable('The bid log is unavailable; nothing was accepted. Retry with the same idempotencyKey.');
     case 'MISSING':
       throw notFound('Auction');
     case 'NOT_ACTIVE':
@@ -78,19 +100,6 @@ async function decide(deps: ServiceDeps, attempt: () => Promise<BidDecision>): P
     return await attempt();
   } catch (error) {
     deps.logger.error({ err: error }, 'price book unreachable');
-    throw unavailable();
-  }
-}
-
-async function publishOrWithdraw(deps: ServiceDeps, message: BidPlacedMessage): Promise<void> {
-  try {
-    await deps.bidLog.publish(message, { timeoutMs: PUBLISH_TIMEOUT_MS });
-  } catch (error) {
-    const reverted = await deps.priceBook.revert(message).catch((revertError: unknown) => {
-      deps.logger.error({ err: revertError, bidId: message.id }, 'could not withdraw a bid the log refused');
-      return false;
-    });
-    deps.logger.warn({ err: error, bidId: message.id, auctionId: message.auctionId, reverted }, 'bid log unavailable; bid withdrawn');
     throw unavailable();
   }
 }
