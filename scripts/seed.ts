@@ -3,7 +3,9 @@
 // the server first, PGlite is one process's alone), configured exactly as the app is. Demo users
 // are reused when they exist; auctions and bids are added on every run.
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../src/adapters/postgres/database.js';
+import { openConfiguredDatabase } from '../src/adapters/postgres/database.js';
+import { loadDotEnv } from '../src/config/env-file.js';
+import { ServiceUnreachableError } from '../src/adapters/unreachable.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/logger.js';
 import { createProgress } from './seed/progress.js';
@@ -51,16 +53,11 @@ async function main(): Promise<void> {
   const users = count('users', values.users, 20, 2);
   const seed = values.seed === undefined ? undefined : count('seed', values.seed, 0, 0);
 
+  loadDotEnv();
   const config = loadConfig();
   const logger = createLogger(config.log);
   const startedAt = performance.now();
-  const db = await openDatabase({
-    url: config.database.url,
-    dataDir: config.dataDir,
-    migrationsDir: config.database.migrationsDir,
-    poolSize: config.database.poolSize,
-    logger: logger.child({ component: 'database' }),
-  });
+  const db = await openConfiguredDatabase(config, logger);
   try {
     // The same rule as the app's start-up: the embedded database is always migrated, a real one
     // only when asked; seeding a database the app would not accept would only fail half-way.
@@ -92,7 +89,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    const expected = error instanceof UsageError || error instanceof ConfigError;
+    const expected = error instanceof UsageError || error instanceof ConfigError || error instanceof ServiceUnreachableError;
     process.stderr.write(`${expected ? (error as Error).message : ((error as Error)?.stack ?? String(error))}\n`);
     process.exit(expected ? 2 : 1);
   },

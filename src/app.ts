@@ -6,8 +6,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
-import { openDatabase } from './adapters/postgres/database.js';
-import { reaching } from './adapters/unreachable.js';
+import { openConfiguredDatabase } from './adapters/postgres/database.js';
 import { TokenService } from './services/auth/tokens.js';
 import { SignInLimiter } from './services/auth/sign-in-limiter.js';
 import type { ServiceDeps } from './services/deps.js';
@@ -56,16 +55,8 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
     }
   };
   try {
-    const db = await openDatabase({
-      url: config.database.url,
-      dataDir: config.dataDir,
-      migrationsDir: config.database.migrationsDir,
-      poolSize: config.database.poolSize,
-      logger: logger.child({ component: 'database' }),
-    });
+    const db = await openConfiguredDatabase(config, logger);
     closers.push(() => db.close());
-    // Prisma connects lazily: without this, an unreachable database would only show at the first request.
-    if (config.database.url) await reaching('Postgres', 'DATABASE_URL', config.database.url, () => db.ping());
     if (config.database.migrateOnStart) {
       const applied = await db.migrate();
       if (applied.length > 0) logger.info({ applied }, 'applied database migrations');

@@ -1,6 +1,7 @@
 import { MAX_DURATION_MS, MAX_SOFT_CLOSE_SECONDS } from '../../src/domain/auction-rules.js';
 import { bidIncrement, incrementTableArgs, minimumNextBid } from '../../src/domain/increments.js';
 import { MAX_MONEY } from '../../src/domain/money.js';
+import type { AuctionRecord } from '../../src/domain/auction.js';
 import type { BidPlacedMessage } from '../../src/services/ports.js';
 import { demoDisplayName, drawListing } from './catalog.js';
 import { createRandom, deriveSeed, type Random } from './random.js';
@@ -88,18 +89,12 @@ export interface PlannedBid {
   placedAt: Date;
 }
 
-export interface PlannedAuction {
-  id: string;
-  sellerId: string;
-  title: string;
-  description: string;
-  currency: string;
-  startingPrice: number;
-  reservePrice: number | null;
-  buyNowPrice: number | null;
-  startsAt: Date;
-  endsAt: Date;
-  softCloseSeconds: number;
+/** An auction as createAuction would store it, before any bid, and the bids it will get. */
+export interface PlannedAuction
+  extends Pick<
+    AuctionRecord,
+    'id' | 'sellerId' | 'title' | 'description' | 'currency' | 'startingPrice' | 'reservePrice' | 'buyNowPrice' | 'startsAt' | 'endsAt' | 'softCloseSeconds'
+  > {
   createdAt: Date;
   /** Oldest first; the nth bid gets seq n, as the price book numbers an auction's first bids. */
   bids: PlannedBid[];

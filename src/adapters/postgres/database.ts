@@ -7,6 +7,8 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { Logger } from 'pino';
 import { PrismaClient } from '../../generated/prisma/client.js';
+import type { Config } from '../../config/config.js';
+import { reaching } from '../unreachable.js';
 import { parseDatabaseUrl } from './connection.js';
 import {
   applyMigrations,
@@ -45,6 +47,27 @@ export class DatabaseUnavailableError extends Error {
     super(`The ${kind} database is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'DatabaseUnavailableError';
   }
+}
+
+/**
+ * Opens the database the configuration names, as every entry point does: a real one must answer
+ * at once, or the failure names DATABASE_URL; the embedded one is opened on demand.
+ */
+export async function openConfiguredDatabase(config: Pick<Config, 'database' | 'dataDir'>, logger: Logger): Promise<Database> {
+  const db = await openDatabase({
+    url: config.database.url,
+    dataDir: config.dataDir,
+    migrationsDir: config.database.migrationsDir,
+    poolSize: config.database.poolSize,
+    logger: logger.child({ component: 'database' }),
+  });
+  // Prisma connects lazily: without this, an unreachable database would only show at the first query.
+  const { url } = config.database;
+  if (url) await reaching('Postgres', 'DATABASE_URL', url, () => db.ping()).catch(async (error: unknown) => {
+    await db.close().catch(() => undefined);
+    throw error;
+  });
+  return db;
 }
 
 /** Opens real Postgres when `url` is set, else the embedded PGlite in `${dataDir}/pglite`. */
