@@ -22,8 +22,10 @@ COPY src ./src
 RUN CHECKPOINT_DISABLE=1 npm run build
 
 FROM ${NODE_IMAGE} AS runtime
+# kafkajs 2.2.4 sets a negative timer on every connection (tulios/kafkajs#1751); Node warns each time.
 ENV NODE_ENV=production \
-    DATA_DIR=/app/.data
+    DATA_DIR=/app/.data \
+    NODE_OPTIONS=--disable-warning=TimeoutNegativeWarning
 WORKDIR /app
 # package.json also says "type": "module", which the compiled ESM in dist/ needs.
 COPY package.json package-lock.json ./
