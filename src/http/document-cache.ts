@@ -1,12 +1,23 @@
-import { parse, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, specifiedRules, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { parseWithinLimits, type DocumentLimits } from './document-limits.js';
 
 const CACHED_DOCUMENTS = 500;
+
+export interface DocumentCacheOptions {
+  /** Checked before a document is parsed in full or validated; see document-limits.ts. */
+  limits: DocumentLimits;
+  /** Whether documents may ask for __schema and __type. */
+  introspection: boolean;
+  capacity?: number;
+}
 
 /**
  * Parsed and validated documents by their text. Thousands of clients subscribe with the same few
  * documents; each would otherwise keep its own parse tree for as long as it stays subscribed.
  */
-export function documentCache(schema: GraphQLSchema, capacity = CACHED_DOCUMENTS) {
+export function documentCache(schema: GraphQLSchema, options: DocumentCacheOptions) {
+  const { limits, capacity = CACHED_DOCUMENTS } = options;
+  const rules = options.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
   const documents = new Map<string, DocumentNode>();
   return {
     /** The document, or why it cannot run. Only valid documents are kept. */
@@ -20,11 +31,11 @@ export function documentCache(schema: GraphQLSchema, capacity = CACHED_DOCUMENTS
       let document: DocumentNode;
       try {
         // Syntax errors still carry their line and column; only the tree drops its locations.
-        document = parse(query, { noLocation: true });
+        document = parseWithinLimits(query, limits);
       } catch (error) {
         return [error as GraphQLError];
       }
-      const errors = validate(schema, document);
+      const errors = validate(schema, document, rules);
       if (errors.length > 0) return errors;
       documents.set(query, document);
       if (documents.size > capacity) documents.delete(documents.keys().next().value!);
