@@ -1,7 +1,8 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import type { ASTNode, GraphQLFormattedError } from 'graphql';
 import { AppError } from '../domain/errors.js';
 import { ErrorCode } from '../schema/error-code.js';
+import { fieldOfLiteral } from '../schema/scalar-input.js';
 
 // Apollo's own codes for documents that are malformed or do not fit the schema: the client's fault.
 const CLIENT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
@@ -32,11 +33,14 @@ const isClientError = (error: unknown): boolean => {
   return typeof code === 'string' && CLIENT_CODES.has(code);
 };
 
-// Variable coercion names the place as `at "input.amount"` or `Variable "$email"`.
-function fieldFromMessage(message: string): string | undefined {
+// graphql-js names the place in its messages: a variable's path (`at "input.amount"`), a missing
+// input field or argument, or the variable; other errors point at the node of the value.
+function fieldOf(error: unknown, message: string): string | null {
   const at = /at "([^"]+)"/.exec(message)?.[1];
-  if (at) return at.split('.').at(-1)?.replace(/\[\d+\]$/, '');
-  return /Variable "\$(\w+)"/.exec(message)?.[1];
+  if (at) return at.split('.').at(-1)?.replace(/(\[\d+\])+$/, '') ?? null;
+  const named = /^Field "(?:\w+\.)?(\w+)" of required type|argument "(\w+)" of type "[^"]+" is required|^Variable "\$(\w+)"/.exec(message);
+  if (named) return named[1] ?? named[2] ?? named[3] ?? null;
+  return fieldOfLiteral((error as { nodes?: readonly ASTNode[] } | undefined)?.nodes?.[0]);
 }
 
 /** Shapes every error into a contract code; anything unexpected is masked. */
@@ -47,13 +51,13 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (appError) {
     const { http: _http, ...extensions } = appError.extensions as Record<string, unknown>;
     if (appError.code === ErrorCode.BAD_USER_INPUT && !extensions.field) {
-      extensions.field = fieldFromMessage(formatted.message) ?? null;
+      extensions.field = fieldOf(original, formatted.message);
     }
     return { ...formatted, message: cause === appError ? formatted.message : appError.message, extensions };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {
-    return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT, field: fieldFromMessage(formatted.message) ?? null, reason: code } };
+    return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT, field: fieldOf(original, formatted.message), reason: code } };
   }
   if (isUnavailable(original)) {
     return { message: 'A dependency is unavailable; nothing was changed. Retry with the same idempotencyKey.', path: formatted.path, extensions: { code: ErrorCode.UNAVAILABLE } };

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, Int } from 'type-graphql';
+import { Extensions, Field, ID, InputType, Int } from 'type-graphql';
 import { AuctionStatus } from './enums.js';
 import { MoneyScalar } from './money.scalar.js';
 import { DateTimeScalar } from './date-time.scalar.js';
@@ -29,7 +29,9 @@ export class CreateAuctionInput {
   @Field()
   title!: string;
 
+  // Longer than the input guard's default (http/input-guard.ts); create-auction.ts checks the same bound.
   @Field()
+  @Extensions({ maxLength: 10_000 })
   description!: string;
 
   @Field(() => MoneyScalar)
@@ -60,6 +62,7 @@ export class UpdateAuctionInput {
   title?: string | null;
 
   @Field(() => String, { nullable: true })
+  @Extensions({ maxLength: 10_000 })
   description?: string | null;
 
   @Field(() => MoneyScalar, { nullable: true })

@@ -1,23 +1,25 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { formatMoney, parseMoney } from '../domain/money.js';
 import { badInput } from '../domain/errors.js';
+import { fieldOfLiteral, shownValue } from './scalar-input.js';
 
-const invalid = (shown: string) =>
-  badInput('', `Money must be a decimal string with exactly two fraction digits, e.g. "125.50"; got ${shown}.`);
+const invalid = (field: string | null, shown: string) =>
+  badInput(field ?? '', `Money must be a decimal string with exactly two fraction digits, e.g. "125.50"; got ${shown}.`);
 
 export const MoneyScalar = new GraphQLScalarType<number, string>({
   name: 'Money',
   description:
     'A non-negative amount as a decimal string with exactly two fraction digits, e.g. "125.50",\nin the auction\'s currency. Anything else ("1e3", "12.5", "-1.00", 12.5) is BAD_USER_INPUT.',
   serialize: (value) => formatMoney(value as number),
+  // A variable's own name and path are added by the input guard (http/input-guard.ts), which knows them.
   parseValue: (value) => {
     const minor = parseMoney(value);
-    if (minor === null) throw invalid(JSON.stringify(value));
+    if (minor === null) throw invalid(null, shownValue(value));
     return minor;
   },
   parseLiteral: (ast) => {
     const minor = ast.kind === Kind.STRING ? parseMoney(ast.value) : null;
-    if (minor === null) throw invalid(ast.kind === Kind.STRING ? JSON.stringify(ast.value) : 'a non-string literal');
+    if (minor === null) throw invalid(fieldOfLiteral(ast), ast.kind === Kind.STRING ? shownValue(ast.value) : 'a non-string literal');
     return minor;
   },
 });

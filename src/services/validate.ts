@@ -6,10 +6,14 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
+const storable = (field: string, value: string): void => {
+  if (!isStorableText(value)) throw badInput(field, `${field} must not contain a NUL character or an unpaired surrogate.`);
+};
+
 /** Trims a text field and checks that Postgres can store it and its length; BAD_USER_INPUT naming the field otherwise. */
 export function text(field: string, value: string, { min = 1, max }: { min?: number; max: number }): string {
   const trimmed = value.trim();
-  if (!isStorableText(trimmed)) throw badInput(field, `${field} must not contain a NUL character or an unpaired surrogate.`);
+  storable(field, trimmed);
   if (trimmed.length < min) throw badInput(field, min === 1 ? `${field} must not be empty.` : `${field} must have at least ${min} characters.`);
   if (trimmed.length > max) throw badInput(field, `${field} must have at most ${max} characters.`);
   return trimmed;
@@ -17,11 +21,15 @@ export function text(field: string, value: string, { min = 1, max }: { min?: num
 
 export function email(value: string): string {
   const normalized = value.trim().toLowerCase();
+  storable('email', normalized);
   if (normalized.length > 254 || !EMAIL.test(normalized)) throw badInput('email', 'email must be a valid email address.');
   return normalized;
 }
 
+// Hashing encodes the password as UTF-8, where every unpaired surrogate becomes U+FFFD: two
+// different passwords would hash alike.
 export function password(value: string): string {
+  storable('password', value);
   if (value.length < 10) throw badInput('password', 'password must have at least 10 characters.');
   if (value.length > 200) throw badInput('password', 'password must have at most 200 characters.');
   return value;

@@ -58,11 +58,7 @@ function cursorOf(order: AuctionOrder, column: SortColumn, row: Record<SortColum
 }
 
 function afterCursor(order: AuctionOrder, column: SortColumn, direction: 'asc' | 'desc', cursor: string): Prisma.AuctionWhereInput {
-  const [rawValue, id] = decodeCursor(order, cursor, 2);
-  const value = column === 'currentPrice' ? Number(rawValue) : new Date(String(rawValue));
-  if (typeof id !== 'string' || (value instanceof Date ? Number.isNaN(value.getTime()) : !Number.isSafeInteger(value))) {
-    throw badInput('after', 'after is not a cursor of this list.');
-  }
+  const [value, id] = column === 'currentPrice' ? decodeCursor(order, cursor, ['int', 'uuid']) : decodeCursor(order, cursor, ['instant', 'uuid']);
   const beyond = direction === 'asc' ? 'gt' : 'lt';
   return { OR: [{ [column]: { [beyond]: value } }, { [column]: value, id: { [beyond]: id } }] };
 }
@@ -85,8 +81,7 @@ function filterConditions(filter: NonNullable<AuctionQuery['filter']>, now: Date
   }
   if (filter.sellerId) where.push({ sellerId: v.uuid('sellerId', filter.sellerId) });
   if (filter.query) {
-    const words = filter.query.trim().split(/\s+/).filter(Boolean).slice(0, 10);
-    if (filter.query.length > 200) throw badInput('query', 'query must have at most 200 characters.');
+    const words = v.text('query', filter.query, { min: 0, max: 200 }).split(/\s+/).filter(Boolean).slice(0, 10);
     for (const word of words) {
       where.push({
         OR: [

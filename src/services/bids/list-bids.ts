@@ -1,6 +1,5 @@
 import type { ServiceDeps } from '../deps.js';
 import type { BidView } from '../../domain/bid.js';
-import { badInput } from '../../domain/errors.js';
 import { decodeCursor, encodeCursor, pageSize } from '../../domain/cursor.js';
 import { aliasOf } from '../users/view-user.js';
 
@@ -21,9 +20,7 @@ export async function listBids(deps: ServiceDeps, auctionId: string, args: { fir
   const first = pageSize(args.first, 20);
   let beforeSeq: number | undefined;
   if (args.after) {
-    const [seq] = decodeCursor('bids', args.after, 1);
-    if (typeof seq !== 'number' || !Number.isInteger(seq)) throw badInput('after', 'after is not a cursor of this list.');
-    beforeSeq = seq;
+    [beforeSeq] = decodeCursor('bids', args.after, ['int']);
   }
   const rows = await deps.db.bid.findMany({
     where: { auctionId, ...(beforeSeq === undefined ? {} : { seq: { lt: beforeSeq } }) },
