@@ -129,6 +129,7 @@ async function run(): Promise<void> {
     KAFKA_MAX_WAIT_MS: '20',
     // Every bench client comes from 127.0.0.1.
     WS_MAX_CONNECTIONS_PER_IP: '100000',
+    SIGN_UP_ATTEMPTS_PER_IP: '1000000',
     SHUTDOWN_GRACE_MS: '5000',
   };
   const startApp = async (name: string, role: 'gateway' | 'workers') => {

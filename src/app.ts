@@ -2,13 +2,17 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { openConfiguredDatabase } from './adapters/postgres/database.js';
 import { TokenService } from './services/auth/tokens.js';
 import { SignInLimiter } from './services/auth/sign-in-limiter.js';
+import { AttemptLimiter } from './services/auth/attempt-limiter.js';
+import { boundedHasher, scryptHasher } from './services/auth/password-hasher.js';
+import { createKnownUsers } from './services/auth/known-users.js';
+import { userExists } from './services/users/user-exists.js';
+import { openRateLimiters } from './adapters/rate-limiters.js';
 import type { ServiceDeps } from './services/deps.js';
 import { buildGraphSchema } from './http/graphql-schema.js';
 import { createHttpServer } from './http/server.js';
@@ -82,16 +86,39 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
     const bidFinisher = createBidFinisher({ bidLog, logger });
     closers.push(() => bidFinisher.close());
 
-    const { perEmail, perIp, windowSeconds } = config.limits.signIn;
+    // Only gateways take sign-ins: a workers process keeps no Redis connection for them.
+    const rateLimits = await openRateLimiters(config, logger, { shared: options.roles.has('gateway') });
+    closers.push(() => rateLimits.close());
+    const { signIn, signUp, passwordHashing } = config.limits;
+    const cacheMs = config.auth.userCacheSeconds * 1000;
+    const knownUsers = createKnownUsers({
+      lookup: (id) => userExists({ db: db.prisma }, id),
+      ttlMs: cacheMs,
+      missingTtlMs: Math.min(cacheMs, 5_000),
+      maxEntries: 100_000,
+      logger: logger.child({ component: 'auth' }),
+    });
     const deps: ServiceDeps = {
       db: db.prisma,
       clock: options.clock ?? systemClock,
       logger,
-      tokens: new TokenService(await jwtSecret(config), config.auth.tokenTtlSeconds),
+      tokens: new TokenService({
+        secret: await jwtSecret(config),
+        accessTtlSeconds: config.auth.tokenTtlSeconds,
+        refreshTtlSeconds: config.auth.refreshTokenTtlSeconds,
+        // Credentials are judged on the real clock, not the app's: moving the app's clock to end an
+        // auction (a test, a replay) must not expire every token with it.
+        clock: systemClock,
+        users: knownUsers,
+      }),
       signInLimiter: new SignInLimiter(
-        new RateLimiterMemory({ keyPrefix: 'sign-in-email', points: perEmail, duration: windowSeconds }),
-        new RateLimiterMemory({ keyPrefix: 'sign-in-ip', points: perIp, duration: 60 }),
+        new AttemptLimiter(rateLimits.limiter('sign-in-email', signIn.perEmail, signIn.windowSeconds)),
+        new AttemptLimiter(rateLimits.limiter('sign-in-ip', signIn.perIp, 60)),
       ),
+      signUpLimiter: new AttemptLimiter(rateLimits.limiter('sign-up-ip', signUp.perIp, signUp.windowSeconds)),
+      // The queue's length is the real bound (a few seconds of hashing); this only sheds waiters
+      // whose clients, at the usual 30 s timeout, have given up on them.
+      passwords: boundedHasher(scryptHasher, { ...passwordHashing, maxWaitMs: 30_000 }),
       priceBook: bidding.priceBook,
       bidLog,
       bidFinisher,

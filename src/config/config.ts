@@ -71,20 +71,35 @@ const EnvSchema = z.object({
   KAFKA_MAX_WAIT_MS: z.coerce.number().int().min(1).default(100),
   REDIS_KEY_PREFIX: z.string().default(''),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(15 * 60),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(30 * 24 * 3600),
+  AUTH_USER_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   PLAYGROUND: bool.optional(),
+  INTROSPECTION: bool.optional(),
   CORS_ORIGINS: originList.optional(),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(10),
   MAX_QUERY_COMPLEXITY: z.coerce.number().int().min(10).default(2000),
+  MAX_DOCUMENT_BYTES: z.coerce.number().int().min(1_024).max(1_048_576).default(32_768),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(50_000).default(3_000),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(0).default(50),
+  MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).default(50),
+  MAX_QUERY_EXPANDED_FIELDS: z.coerce.number().int().min(10).max(100_000).default(2_000),
+  MAX_QUERY_REPEATED_FIELDS: z.coerce.number().int().min(0).default(50),
   SIGN_IN_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(10),
   SIGN_IN_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(60),
   SIGN_IN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  SIGN_UP_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(20),
+  SIGN_UP_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3600),
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  PASSWORD_HASH_MAX_WAITING: z.coerce.number().int().min(0).default(100),
   // With the 2 s main.ts allows after it, the process is gone before Docker's SIGKILL at 10 s.
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(7_000),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(0).default(12_000),
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(10),
   WS_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(200),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(50),
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1_024).max(104_857_600).default(65_536),
+  WS_MAX_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(100),
   TWILIO_ACCOUNT_SID: z.string().trim().min(1).optional(),
   TWILIO_AUTH_TOKEN: z.string().trim().min(1).optional(),
   TWILIO_FROM_NUMBER: z.string().trim().min(1).optional(),
@@ -151,6 +166,8 @@ export interface Config {
     port: number;
     publicUrl: string;
     playground: boolean;
+    /** Whether clients may introspect the schema and get "Did you mean" suggestions in errors. */
+    introspection: boolean;
     shutdownGraceMs: number;
     /** Origins whose browser pages may call the API (CORS) and open its WebSocket. */
     corsOrigins: string[];
@@ -168,8 +185,23 @@ export interface Config {
     heartbeatMs: number;
     maxWaitMs: number;
   };
-  auth: { jwtSecret?: string; tokenTtlSeconds: number };
-  websocket: { keepAliveMs: number; maxConnectionsPerUser: number; maxConnectionsPerIp: number; maxSubscriptionsPerConnection: number };
+  auth: {
+    jwtSecret?: string;
+    tokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    /** How long a gateway trusts that a token's user exists before asking Postgres again. */
+    userCacheSeconds: number;
+  };
+  websocket: {
+    keepAliveMs: number;
+    maxConnectionsPerUser: number;
+    maxConnectionsPerIp: number;
+    maxSubscriptionsPerConnection: number;
+    /** The largest message a client may send; a larger one closes its socket with 1009. */
+    maxPayloadBytes: number;
+    /** Messages per connection per second, in bursts of up to as many; past that the socket is closed with 4429. */
+    maxMessagesPerSecond: number;
+  };
   /** Present only when Twilio credentials and a sender are configured. */
   twilio?: { accountSid: string; authToken: string; from?: string; messagingServiceSid?: string; apiUrl?: string };
   notifications: { outbidSmsWindowSeconds: number };
@@ -178,7 +210,19 @@ export interface Config {
   limits: {
     maxQueryDepth: number;
     maxQueryComplexity: number;
+    /** What a document may hold, checked before it is parsed in full, validated or expanded. */
+    document: {
+      maxBytes: number;
+      maxTokens: number;
+      maxAliases: number;
+      maxDirectives: number;
+      maxExpandedFields: number;
+      maxRepeatedFields: number;
+    };
     signIn: { perEmail: number; perIp: number; windowSeconds: number };
+    signUp: { perIp: number; windowSeconds: number };
+    /** Password hashes (scrypt, 32 MiB each) running at once, and how many may wait for one. */
+    passwordHashing: { concurrency: number; maxWaiting: number };
   };
 }
 
@@ -189,19 +233,29 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The rules that tie variables together. They read the environment as given rather than the parsed
+ * result, so that they are reported with every other problem instead of after those are fixed; a
+ * set but invalid value is the schema's to report, so here any set value counts as given.
+ */
+function rulesBetweenVariables(env: NodeJS.ProcessEnv): string[] {
+  const given = (name: string) => env[name] !== undefined;
+  const problems: string[] = [];
+  if (env.NODE_ENV === 'production' && !given('JWT_SECRET')) problems.push('JWT_SECRET: required in production');
+  const twilioKeys = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'].filter(given).length;
+  if (twilioKeys === 1) problems.push('TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: set both or neither');
+  if (twilioKeys === 2 && !given('TWILIO_FROM_NUMBER') && !given('TWILIO_MESSAGING_SERVICE_SID')) {
+    problems.push('TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: required with Twilio credentials');
+  }
+  return problems;
+}
+
 /** Parses the environment into a Config, reporting every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stdout.isTTY)): Config {
   const parsed = EnvSchema.safeParse(env, { error: describeRule });
-  if (!parsed.success) throw new ConfigError(describeProblems(parsed.error.issues, env));
+  const problems = [...(parsed.success ? [] : describeProblems(parsed.error.issues, env)), ...rulesBetweenVariables(env)];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
-  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
-    throw new ConfigError(['JWT_SECRET: required in production']);
-  }
-  const twilioKeys = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN].filter(Boolean).length;
-  if (twilioKeys === 1) throw new ConfigError(['TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: set both or neither']);
-  if (twilioKeys === 2 && !e.TWILIO_FROM_NUMBER && !e.TWILIO_MESSAGING_SERVICE_SID) {
-    throw new ConfigError(['TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: required with Twilio credentials']);
-  }
   const port = e.PORT;
   return {
     env: e.NODE_ENV,
@@ -210,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       port,
       publicUrl: e.PUBLIC_URL ?? `http://localhost:${port}`,
       playground: e.PLAYGROUND ?? e.NODE_ENV !== 'production',
+      introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       corsOrigins: e.CORS_ORIGINS ?? (e.NODE_ENV === 'production' ? [] : DEV_CORS_ORIGINS),
     },
@@ -232,12 +287,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       heartbeatMs: e.KAFKA_HEARTBEAT_MS,
       maxWaitMs: e.KAFKA_MAX_WAIT_MS,
     },
-    auth: { jwtSecret: e.JWT_SECRET, tokenTtlSeconds: e.JWT_TTL_SECONDS },
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      tokenTtlSeconds: e.JWT_TTL_SECONDS,
+      refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+      userCacheSeconds: e.AUTH_USER_CACHE_SECONDS,
+    },
     websocket: {
       keepAliveMs: e.WS_KEEPALIVE_MS,
       maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
       maxConnectionsPerIp: e.WS_MAX_CONNECTIONS_PER_IP,
       maxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+      maxMessagesPerSecond: e.WS_MAX_MESSAGES_PER_SECOND,
     },
     twilio:
       e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
@@ -254,7 +316,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     limits: {
       maxQueryDepth: e.MAX_QUERY_DEPTH,
       maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,
+      document: {
+        maxBytes: e.MAX_DOCUMENT_BYTES,
+        maxTokens: e.MAX_QUERY_TOKENS,
+        maxAliases: e.MAX_QUERY_ALIASES,
+        maxDirectives: e.MAX_QUERY_DIRECTIVES,
+        maxExpandedFields: e.MAX_QUERY_EXPANDED_FIELDS,
+        maxRepeatedFields: e.MAX_QUERY_REPEATED_FIELDS,
+      },
       signIn: { perEmail: e.SIGN_IN_ATTEMPTS_PER_EMAIL, perIp: e.SIGN_IN_ATTEMPTS_PER_IP, windowSeconds: e.SIGN_IN_WINDOW_SECONDS },
+      signUp: { perIp: e.SIGN_UP_ATTEMPTS_PER_IP, windowSeconds: e.SIGN_UP_WINDOW_SECONDS },
+      passwordHashing: { concurrency: e.PASSWORD_HASH_CONCURRENCY, maxWaiting: e.PASSWORD_HASH_MAX_WAITING },
     },
   };
 }

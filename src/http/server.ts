@@ -20,6 +20,11 @@ import type { ServiceDeps } from '../services/deps.js';
 import { AppError } from '../domain/errors.js';
 import { formatError, isExpected } from './errors.js';
 import { queryLimitsPlugin } from './query-limits.js';
+import { documentLimitsMiddleware } from './document-limits.js';
+import { hidingSuggestions } from './suggestions.js';
+import { webSocketLimits } from './ws-transport.js';
+import { inputGuardPlugin } from './input-guard.js';
+import { httpErrorHandler, requireJsonBody, routeNotFound } from './http-errors.js';
 import { createOperationObserver, requestIdFrom } from './operation-log.js';
 import { metricsHandler, type GatewayMetrics } from './metrics.js';
 
@@ -68,6 +73,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     noServer: true,
     path: '/graphql',
     verifyClient: verifyWebSocketOrigin({ allowedOrigins: config.http.corsOrigins, publicUrl: config.http.publicUrl }, logger),
+    ...webSocketLimits(config.websocket),
   });
   httpServer.on('upgrade', (req, socket, head) => {
     if (!wsServer.shouldHandle(req)) {
@@ -78,14 +84,30 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   });
   const observer = createOperationObserver({ logger, metrics: deps.metrics });
   const wsCleanup = createWsServer(
-    { schema, tokens, services, logger, queryLimits, limits: config.websocket, observer, metrics: deps.metrics, schemaGate: deps.schemaGate },
+    {
+      schema,
+      tokens,
+      services,
+      logger,
+      queryLimits,
+      documentLimits: config.limits.document,
+      introspection: config.http.introspection,
+      limits: config.websocket,
+      observer,
+      metrics: deps.metrics,
+      schemaGate: deps.schemaGate,
+    },
     wsServer,
   );
 
+  // With introspection off, "Did you mean" guesses would still spell out the schema.
+  const formatForClient = config.http.introspection ? formatError : hidingSuggestions(formatError);
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    formatError,
-    introspection: true,
+    formatError: formatForClient,
+    introspection: config.http.introspection,
+    // documentLimitsMiddleware refuses a longer document first, with its reason; this only backs it up.
+    parseOptions: { maxTokens: config.limits.document.maxTokens },
     csrfPrevention: true,
     // main.ts owns the signals and stops everything in order; Apollo's own handler would start a
     // second stop that never settles, and the process would only leave through the backstop.
@@ -95,6 +117,8 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
       // With the playground on, GraphiQL is served from our own route (playground.ts), not Apollo's.
       config.http.playground ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageProductionDefault(),
+      // Before the query limits, which read the variables too: see inputGuardPlugin.
+      inputGuardPlugin(),
       queryLimitsPlugin(queryLimits),
       observer.apolloPlugin,
       {
@@ -141,8 +165,11 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
           next();
         },
         schemaGateMiddleware(deps.schemaGate),
+        requireJsonBody,
         express.json({ limit: '256kb' }),
         observer.httpMiddleware,
+        // Before Apollo parses and validates: that is what a bomb of a document makes slow.
+        documentLimitsMiddleware(config.limits.document, formatForClient),
         expressMiddleware(apollo, {
           context: async ({ req, res }) => {
             const requestId = res.locals.requestId as string;
@@ -156,6 +183,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
           },
         }),
       );
+      app.use(routeNotFound, httpErrorHandler(logger));
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => resolve());

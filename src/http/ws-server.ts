@@ -12,8 +12,11 @@ import { AppError } from '../domain/errors.js';
 import { ErrorCode } from '../schema/error-code.js';
 import { formatError, isExpected } from './errors.js';
 import { checkQueryLimits } from './query-limits.js';
+import { checkInputs } from './input-guard.js';
 import { createSharedSubscribe } from './shared-subscribe.js';
 import { documentCache } from './document-cache.js';
+import type { DocumentLimits } from './document-limits.js';
+import { hidingSuggestions } from './suggestions.js';
 import { clientCodeOf, outcomeOf, type OperationObserver, type OperationType } from './operation-log.js';
 import type { SchemaGate } from './schema-gate.js';
 
@@ -23,6 +26,10 @@ export interface WsServerDeps {
   services: ServiceDeps;
   logger: Logger;
   queryLimits: { maxDepth: number; maxComplexity: number };
+  /** Checked on each document the cache does not hold yet, before it is validated. */
+  documentLimits: DocumentLimits;
+  /** Whether subscribes may introspect the schema and errors may carry "Did you mean" suggestions. */
+  introspection: boolean;
   limits: Config['websocket'];
   /** Logs and counts each subscribe once it is set up or refused. */
   observer: Pick<OperationObserver, 'report'>;
@@ -58,7 +65,8 @@ interface PendingSubscribe {
 export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): { dispose(): void | Promise<void> } {
   const { schema, tokens, services, logger, queryLimits, limits, observer } = deps;
   const open = new Map<string, number>();
-  const documents = documentCache(schema);
+  const documents = documentCache(schema, { limits: deps.documentLimits, introspection: deps.introspection });
+  const formatForClient = deps.introspection ? formatError : hidingSuggestions(formatError);
   const sockets = new Set<Context<Record<string, unknown>, Extra>>();
   // Read from graphql-ws's own bookkeeping rather than counted on the side: it stays exact
   // whichever way a stream ends. An entry holds its stream once the subscription is set up.
@@ -90,7 +98,7 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
     errors.map((raw) => {
       const error = shape(raw);
       if (!isExpected(error)) (context?.logger ?? logger).error({ err: error.originalError ?? error, path: error.path }, 'subscription failed');
-      return formatError(error.toJSON(), error);
+      return formatForClient(error.toJSON(), error);
     });
 
   const reportSubscribe = (ctx: Context<Record<string, unknown>, Extra>, id: string, outcome: string) => {
@@ -140,8 +148,8 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
         sockets.delete(ctx);
       },
       context: (ctx) => ctx.extra.context!,
-      // Subscriptions get the same document checks as HTTP: valid, not too deep, not too costly.
-      onSubscribe: (ctx, id, payload) => {
+      // Subscriptions get the same document checks as HTTP: within the document limits, valid, not too deep, not too costly.
+      onSubscribe: async (ctx, id, payload) => {
         // Each subscribe gets a request id of its own; the connection's stays in the logs as connectionId.
         const connection = ctx.extra.context!;
         const requestId = randomUUID();
@@ -154,12 +162,24 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
         }
         const refusal = deps.schemaGate.refusal;
         if (refusal) return [new AppError(ErrorCode.UNAVAILABLE, refusal)];
+        // The token was checked on connect, but a connection outlives it: once it has expired, or
+        // its user is gone, new subscribes are refused and the client reconnects with a fresh one.
+        if (connection.viewer) {
+          try {
+            await tokens.viewerFromAuthorization(ctx.connectionParams?.authorization);
+          } catch (error) {
+            if (error instanceof AppError) return [error];
+            throw error;
+          }
+        }
         const document = documents.validated(payload.query);
         if (!('kind' in document)) return document;
         const operation = getOperationAST(document, payload.operationName ?? undefined);
         pending.operation = operation?.name?.value ?? null;
         pending.operationType = operation?.operation ?? null;
         try {
+          // The same input checks as over HTTP (input-guard.ts), first: the limits coerce the variables too.
+          if (operation) checkInputs(schema, document, operation, payload.variables ?? {});
           checkQueryLimits(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, queryLimits);
         } catch (error) {
           return [error as GraphQLError];

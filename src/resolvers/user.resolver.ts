@@ -5,6 +5,7 @@ import { AuthPayload, User } from '../schema/user.type.js';
 import { SignUpInput, UpdateMeInput } from '../schema/user.input.js';
 import { signUp } from '../services/auth/sign-up.js';
 import { signIn } from '../services/auth/sign-in.js';
+import { refreshSession, signOut } from '../services/auth/sessions.js';
 import { me, updateMe } from '../services/users/me.js';
 
 @Resolver(() => User)
@@ -17,13 +18,27 @@ export class UserResolver {
   }
 
   @Mutation(() => AuthPayload)
-  signUp(@Arg('input', () => SignUpInput) input: SignUpInput) {
-    return signUp(this.deps, input);
+  signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() ctx: RequestContext) {
+    return signUp(this.deps, { ...input, clientIp: ctx.clientIp });
   }
 
   @Mutation(() => AuthPayload)
   signIn(@Arg('email') email: string, @Arg('password') password: string, @Ctx() ctx: RequestContext) {
     return signIn(this.deps, { email, password, clientIp: ctx.clientIp });
+  }
+
+  @Mutation(() => AuthPayload, {
+    description: 'Trades a refresh token for a new token and a new refresh token; the one sent stops working. UNAUTHENTICATED when it is unknown, expired, revoked or already used.',
+  })
+  refreshToken(@Arg('token') token: string) {
+    return refreshSession(this.deps, token);
+  }
+
+  @Mutation(() => Boolean, {
+    description: "Revokes the refresh token and every token it was rotated from or into; tokens already issued work until they expire. Always true.",
+  })
+  signOut(@Arg('refreshToken') refreshToken: string) {
+    return signOut(this.deps, refreshToken);
   }
 
   @Mutation(() => User)

@@ -26,6 +26,15 @@ export class AuthPayload {
   @Field({ description: "A bearer token: send it as 'Authorization: Bearer <token>', or as connectionParams.authorization over WebSocket." })
   token!: string;
 
+  @Field({ description: 'When the token expires; before then, trade refreshToken for a new one with the refreshToken mutation.' })
+  tokenExpiresAt!: Date;
+
+  @Field({ description: 'An opaque token that buys a new token and refresh token once, with the refreshToken mutation. Keep it secret: a used one presented again signs the whole session out.' })
+  refreshToken!: string;
+
+  @Field({ description: 'When refreshToken expires; after that, sign in again.' })
+  refreshTokenExpiresAt!: Date;
+
   @Field(() => User)
   user!: User;
 }

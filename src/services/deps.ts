@@ -3,6 +3,8 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Clock } from '../domain/clock.js';
 import type { TokenService } from './auth/tokens.js';
 import type { SignInLimiter } from './auth/sign-in-limiter.js';
+import type { AttemptLimiter } from './auth/attempt-limiter.js';
+import type { PasswordHasher } from './auth/password-hasher.js';
 import type { BidLog, LiveEvents, PriceBook, UseCaseMetrics } from './ports.js';
 import type { BidFinisher } from './bids/bid-finisher.js';
 
@@ -13,6 +15,10 @@ export interface ServiceDeps {
   logger: Logger;
   tokens: TokenService;
   signInLimiter: SignInLimiter;
+  /** Sign-ups per client address. */
+  signUpLimiter: AttemptLimiter;
+  /** Bounded: at most a few hashes at once, whoever asks. */
+  passwords: PasswordHasher;
   priceBook: PriceBook;
   bidLog: BidLog;
   /** Publishes accepted bids to bidLog until it holds them; owned by the composition root. */

@@ -66,6 +66,8 @@ export async function startTestApp(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     LOG_FORMAT: 'json',
     JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-signing',
+    // Every test signs its users up from 127.0.0.1; the suites that test the limit set their own.
+    SIGN_UP_ATTEMPTS_PER_IP: '100000',
   };
   if (target === 'services') {
     const services = await servicesEnv(path.basename(dataDir));

@@ -22,9 +22,12 @@ export async function connect(wsUrl: string, token?: string): Promise<Client> {
   return client;
 }
 
-/** The close code a connection attempt ends with (0 when it was accepted instead). */
-export async function closeCodeOf(wsUrl: string, connectionParams: Record<string, unknown>): Promise<number> {
-  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams, onNonLazyError: () => {} });
+/**
+ * The close code a connection attempt ends with (0 when it was accepted instead). `webSocketImpl`
+ * lets a test connect from elsewhere, say another local address.
+ */
+export async function closeCodeOf(wsUrl: string, connectionParams: Record<string, unknown>, webSocketImpl: unknown = WebSocket): Promise<number> {
+  const client = createClient({ url: wsUrl, webSocketImpl, lazy: false, retryAttempts: 0, connectionParams, onNonLazyError: () => {} });
   const code = await new Promise<number>((resolve) => {
     client.on('connected', () => resolve(0));
     client.on('closed', (event) => resolve((event as { code: number }).code));

@@ -1,35 +1,27 @@
-import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { rateLimited } from '../../domain/errors.js';
+import { createHash } from 'node:crypto';
+import type { AttemptLimiter } from './attempt-limiter.js';
 
-/** Limits sign-in attempts per email (failures) and per client address (all attempts). */
+// The limiter's store (Redis, possibly shared) sees a digest rather than the address itself.
+const emailKey = (email: string) => createHash('sha256').update(email).digest('base64url');
+
+/** Limits sign-in attempts per email (failed ones) and per client address (all of them). */
 export class SignInLimiter {
   constructor(
-    private readonly perEmail: RateLimiterAbstract,
-    private readonly perIp: RateLimiterAbstract,
+    private readonly perEmail: AttemptLimiter,
+    private readonly perIp: AttemptLimiter,
   ) {}
 
-  /** Counts an attempt from `ip` and refuses it with RATE_LIMITED when either budget is spent. */
+  /**
+   * Spends an attempt of the address and of the email before the password is checked, so that
+   * once a budget is spent even the right password is refused until its window passes.
+   */
   async admit(email: string, ip: string): Promise<void> {
-    const failures = await this.perEmail.get(email);
-    if (failures && failures.remainingPoints <= 0) throw rateLimited(Math.ceil(failures.msBeforeNext / 1000));
-    try {
-      await this.perIp.consume(ip);
-    } catch (error) {
-      if (error instanceof RateLimiterRes) throw rateLimited(Math.ceil(error.msBeforeNext / 1000));
-      throw error;
-    }
+    await this.perIp.spend(ip);
+    await this.perEmail.spend(emailKey(email));
   }
 
-  async recordFailure(email: string): Promise<void> {
-    try {
-      await this.perEmail.consume(email);
-    } catch (error) {
-      // Already over budget: the next admit() refuses; nothing more to count.
-      if (!(error instanceof RateLimiterRes)) throw error;
-    }
-  }
-
-  async recordSuccess(email: string): Promise<void> {
-    await this.perEmail.delete(email);
+  /** A right password gives its attempt back: only failures count against the email. */
+  async succeeded(email: string): Promise<void> {
+    await this.perEmail.refund(emailKey(email));
   }
 }

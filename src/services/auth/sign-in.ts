@@ -1,21 +1,18 @@
 import type { ServiceDeps } from '../deps.js';
 import { unauthenticated } from '../../domain/errors.js';
-import { DUMMY_HASH, verifyPassword } from './passwords.js';
-import { viewUser, type UserView } from '../users/view-user.js';
+import { DUMMY_HASH } from './passwords.js';
+import { startSession, type Session } from './sessions.js';
 
 /** Signs a user in; a wrong password and an unknown email get the same answer. */
 export async function signIn(
-  deps: ServiceDeps,
+  deps: Pick<ServiceDeps, 'db' | 'tokens' | 'logger' | 'signInLimiter' | 'passwords'>,
   input: { email: string; password: string; clientIp: string },
-): Promise<{ token: string; user: UserView }> {
+): Promise<Session> {
   const email = input.email.trim().toLowerCase();
   await deps.signInLimiter.admit(email, input.clientIp);
   const user = await deps.db.user.findUnique({ where: { email } });
-  const valid = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !valid) {
-    await deps.signInLimiter.recordFailure(email);
-    throw unauthenticated('Wrong email or password.');
-  }
-  await deps.signInLimiter.recordSuccess(email);
-  return { token: await deps.tokens.issue(user.id), user: viewUser(user, { id: user.id }) };
+  const valid = await deps.passwords.verify(input.password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user || !valid) throw unauthenticated('Wrong email or password.');
+  await deps.signInLimiter.succeeded(email);
+  return startSession(deps, user);
 }

@@ -1,46 +1,103 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
 import { unauthenticated } from '../../domain/errors.js';
+import type { Clock } from '../../domain/clock.js';
+import type { KnownUsers } from './known-users.js';
 
 const ISSUER = 'auction-platform';
 
-/** Issues and verifies the bearer tokens of signed-in users (HS256). */
+export interface TokenServiceOptions {
+  /** HS256 signing secret. */
+  secret: string;
+  /** Lifetime of an access token. */
+  accessTtlSeconds: number;
+  /** Lifetime of a refresh token, from its issue. */
+  refreshTtlSeconds: number;
+  /** The clock credentials are issued and judged by. */
+  clock: Clock;
+  users: KnownUsers;
+}
+
+export interface AccessToken {
+  token: string;
+  expiresAt: Date;
+}
+
+export interface NewRefreshToken {
+  /** What the client gets, once. */
+  token: string;
+  /** What the database keeps. */
+  hash: string;
+  expiresAt: Date;
+}
+
+/** Issues and checks the credentials of signed-in users: short-lived JWT access tokens, opaque refresh tokens. */
 export class TokenService {
   private readonly key: Uint8Array;
 
-  constructor(
-    secret: string,
-    private readonly ttlSeconds: number,
-  ) {
-    this.key = new TextEncoder().encode(secret);
+  constructor(private readonly options: TokenServiceOptions) {
+    this.key = new TextEncoder().encode(options.secret);
   }
 
-  /** A signed token naming the user. */
-  async issue(userId: string): Promise<string> {
-    return new SignJWT({})
+  /** Now, by the clock that issues credentials: what a refresh token's expiry is compared with. */
+  now(): Date {
+    return this.options.clock.now();
+  }
+
+  /** A signed access token naming the user, expiring after the access TTL. */
+  async issue(userId: string): Promise<AccessToken> {
+    const issuedAt = Math.floor(this.options.clock.now().getTime() / 1000);
+    const expiresAt = issuedAt + this.options.accessTtlSeconds;
+    const token = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(userId)
       .setIssuer(ISSUER)
-      .setIssuedAt()
-      .setExpirationTime(`${this.ttlSeconds}s`)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(expiresAt)
       .sign(this.key);
+    // Only issued right after the user was read or created: the next operation need not ask again.
+    this.options.users.remember(userId);
+    return { token, expiresAt: new Date(expiresAt * 1000) };
   }
 
-  /** The user id a token names; UNAUTHENTICATED when it is forged, malformed or expired. */
+  /** The user id a token names; UNAUTHENTICATED when it is forged, malformed, expired or has no expiry. */
   async verify(token: string): Promise<string> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
-      if (!payload.sub) throw unauthenticated('The token names no user.');
-      return payload.sub;
+      const { payload } = await jwtVerify(token, this.key, {
+        issuer: ISSUER,
+        algorithms: ['HS256'],
+        // A token without exp would be valid forever: refused, whoever signed it.
+        requiredClaims: ['exp', 'sub'],
+        currentDate: this.options.clock.now(),
+      });
+      return payload.sub!;
     } catch (error) {
       if (error instanceof joseErrors.JOSEError) throw unauthenticated('The token is invalid or expired.');
       throw error;
     }
   }
 
-  /** Reads `Bearer <token>` (or a bare token); null when absent. */
+  /** Reads `Bearer <token>` (or a bare token); null when absent, UNAUTHENTICATED when invalid or its user is gone. */
   async viewerFromAuthorization(header: unknown): Promise<{ id: string } | null> {
     if (typeof header !== 'string' || header.trim() === '') return null;
-    const token = header.replace(/^Bearer\s+/i, '').trim();
-    return { id: await this.verify(token) };
+    const id = await this.verify(header.replace(/^Bearer\s+/i, '').trim());
+    // A valid signature proves the server issued the token, not that its user is still there.
+    if (!(await this.options.users.exists(id))) throw unauthenticated('The token names a user that does not exist.');
+    return { id };
+  }
+
+  /** A new random refresh token with its hash and expiry. */
+  newRefreshToken(): NewRefreshToken {
+    const token = randomBytes(32).toString('base64url');
+    return {
+      token,
+      hash: this.hashRefreshToken(token),
+      expiresAt: new Date(this.options.clock.now().getTime() + this.options.refreshTtlSeconds * 1000),
+    };
+  }
+
+  /** How a presented refresh token is looked up. A fast hash suffices: the token has 256 random bits. */
+  hashRefreshToken(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
   }
 }
