@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config/config.js';
 import { systemClock, type Clock } from './domain/clock.js';
-import { openConfiguredDatabase } from './adapters/postgres/database.js';
+import { openConfiguredDatabase, type Database } from './adapters/postgres/database.js';
 import { TokenService } from './services/auth/tokens.js';
 import { SignInLimiter } from './services/auth/sign-in-limiter.js';
 import { AttemptLimiter } from './services/auth/attempt-limiter.js';
@@ -50,8 +50,15 @@ async function jwtSecret(config: Config): Promise<string> {
   }
 }
 
+export interface StartOptions {
+  roles: ReadonlySet<Role>;
+  clock?: Clock;
+  /** The database, already being opened (main.ts starts it early); startApp closes it when it stops. */
+  database?: Promise<Database>;
+}
+
 /** The composition root: builds every client and service the roles need, and starts them. */
-export async function startApp(config: Config, logger: Logger, options: { roles: ReadonlySet<Role>; clock?: Clock }): Promise<App> {
+export async function startApp(config: Config, logger: Logger, options: StartOptions): Promise<App> {
   const closers: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const close of closers.reverse()) {
@@ -59,7 +66,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles:
     }
   };
   try {
-    const db = await openConfiguredDatabase(config, logger);
+    const db = await (options.database ?? openConfiguredDatabase(config, logger));
     closers.push(() => db.close());
     if (config.database.migrateOnStart) {
       const applied = await db.migrate();
