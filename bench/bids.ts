@@ -5,7 +5,7 @@
 //
 // Usage: npm run bench:bids -- [--clients 64] [--seconds 10]
 //   or:  node --import @swc-node/register/esm-register bench/bids.ts [--clients 64] [--seconds 10]
-import { freshBookEntry } from '../src/services/ports.js';
+import { freshBookEntry } from '../src/services/bids/book-entry.js';
 //
 // Needs Postgres on 127.0.0.1:5432 (user postgres), Redis on 127.0.0.1:6379 and a C compiler with
 // librdkafka-dev for the Kafka mock cluster. Everything it creates is removed at the end.

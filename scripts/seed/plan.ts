@@ -2,7 +2,7 @@ import { MAX_DURATION_MS, MAX_SOFT_CLOSE_SECONDS } from '../../src/domain/auctio
 import { bidIncrement, incrementTableArgs, minimumNextBid } from '../../src/domain/increments.js';
 import { MAX_MONEY } from '../../src/domain/money.js';
 import type { AuctionRecord } from '../../src/domain/auction.js';
-import type { BidPlacedMessage } from '../../src/services/ports.js';
+import type { BidPlacedMessage } from '../../src/ports/bid-log.js';
 import { demoDisplayName, drawListing } from './catalog.js';
 import { createRandom, deriveSeed, type Random } from './random.js';
 

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { BidLog, PriceBook } from '../services/ports.js';
-import type { DeadLetterQueue, LogConsumer } from '../workers/log-consumer.js';
+import type { BidLog } from '../ports/bid-log.js';
+import type { PriceBook } from '../ports/price-book.js';
+import type { DeadLetterQueue, LogConsumer } from '../ports/log-consumer.js';
 import { createMemoryPriceBook } from './memory/memory-price-book.js';
 import { createMemoryBidLog } from './memory/memory-bid-log.js';
 import { createMemoryDeadLetterQueue } from './memory/memory-dlq.js';

@@ -1,14 +1,34 @@
-import { GraphQLError } from 'graphql';
-import { ErrorCode } from '../schema/error-code.js';
+/** The error codes of the public contract (extensions.code). */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  BID_TOO_LOW: 'BID_TOO_LOW',
+  AUCTION_NOT_ACTIVE: 'AUCTION_NOT_ACTIVE',
+  BUY_NOW_UNAVAILABLE: 'BUY_NOW_UNAVAILABLE',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  UNAVAILABLE: 'UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
 
-/** An expected outcome the client can act on: it always carries a contract code. */
-export class AppError extends GraphQLError {
-  readonly code: ErrorCode;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
-    super(message, { extensions: { ...extensions, code } });
-    this.code = code;
-    this.name = 'AppError';
+/**
+ * An expected outcome the client can act on: it always carries a contract code. `details` is what
+ * the client is told beside the code (the field at fault, the minimum next bid, when to retry);
+ * `http` among them is a hint for the status of a response refused as a whole.
+ */
+export class AppError extends Error {
+  override name = 'AppError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
   }
 }
 

@@ -1,5 +1,7 @@
 import { NoSchemaIntrospectionCustomRule, specifiedRules, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { AppError } from '../domain/errors.js';
 import { parseWithinLimits, type DocumentLimits } from './document-limits.js';
+import { toGraphQLError } from './errors.js';
 
 const CACHED_DOCUMENTS = 500;
 
@@ -33,7 +35,7 @@ export function documentCache(schema: GraphQLSchema, options: DocumentCacheOptio
         // Syntax errors still carry their line and column; only the tree drops its locations.
         document = parseWithinLimits(query, limits);
       } catch (error) {
-        return [error as GraphQLError];
+        return [error instanceof AppError ? toGraphQLError(error) : (error as GraphQLError)];
       }
       const errors = validate(schema, document, rules);
       if (errors.length > 0) return errors;

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Kind, parse, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
-import { AppError } from '../domain/errors.js';
-import { ErrorCode } from '../schema/error-code.js';
+import { AppError, ErrorCode } from '../domain/errors.js';
+import { toGraphQLError } from './errors.js';
 
 /**
  * What a document may hold before anything parses it in full, validates it or expands its
@@ -222,7 +222,8 @@ export function documentLimitsMiddleware(
     } catch (error) {
       // A plain syntax error is Apollo's to report, with its usual code.
       if (!(error instanceof AppError)) return next();
-      res.status(400).json({ errors: [formatError(error.toJSON(), error)] });
+      const refused = toGraphQLError(error);
+      res.status(400).json({ errors: [formatError(refused.toJSON(), refused)] });
       return;
     }
     next();

@@ -1,7 +1,6 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { ASTNode, GraphQLFormattedError } from 'graphql';
-import { AppError } from '../domain/errors.js';
-import { ErrorCode } from '../schema/error-code.js';
+import { GraphQLError, type ASTNode, type GraphQLFormattedError } from 'graphql';
+import { AppError, ErrorCode } from '../domain/errors.js';
 import { fieldOfLiteral } from '../schema/scalar-input.js';
 
 // Apollo's own codes for documents that are malformed or do not fit the schema: the client's fault.
@@ -22,10 +21,31 @@ export function isUnavailable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * A domain error as graphql-js, Apollo and graphql-ws expect errors handed to them directly (from a
+ * scalar, a plugin, the context function or onSubscribe): a GraphQLError whose extensions are the
+ * code and details, `http` among them setting the status of a request refused as a whole.
+ */
+export function toGraphQLError(error: AppError): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { ...error.details, code: error.code }, originalError: error });
+}
+
+// The domain error behind an error: itself, or the cause that graphql-js, Apollo or toGraphQLError wrapped.
+function appErrorIn(error: unknown): AppError | undefined {
+  const seen = new Set<unknown>();
+  let current = error;
+  while (current instanceof Error && !seen.has(current)) {
+    if (current instanceof AppError) return current;
+    seen.add(current);
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
 /** Whether an error reaches the client as it is: expected outcomes and the client's own mistakes. */
 export function isExpected(error: unknown): boolean {
   const original = unwrapResolverError(error);
-  return original instanceof AppError || (original as { originalError?: unknown })?.originalError instanceof AppError || isClientError(original);
+  return appErrorIn(original) !== undefined || isClientError(original);
 }
 
 const isClientError = (error: unknown): boolean => {
@@ -46,14 +66,14 @@ function fieldOf(error: unknown, message: string): string | null {
 /** Shapes every error into a contract code; anything unexpected is masked. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
-  const cause = original instanceof Error && 'originalError' in original ? (original as { originalError?: unknown }).originalError : undefined;
-  const appError = original instanceof AppError ? original : cause instanceof AppError ? cause : undefined;
+  const appError = appErrorIn(original);
   if (appError) {
-    const { http: _http, ...extensions } = appError.extensions as Record<string, unknown>;
+    const { http: _http, ...extensions }: Record<string, unknown> = { ...appError.details, code: appError.code };
     if (appError.code === ErrorCode.BAD_USER_INPUT && !extensions.field) {
       extensions.field = fieldOf(original, formatted.message);
     }
-    return { ...formatted, message: cause === appError ? formatted.message : appError.message, extensions };
+    // A wrapper's message may add to the error's own (graphql-js names the variable and its path).
+    return { ...formatted, message: original === appError ? appError.message : formatted.message, extensions };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {

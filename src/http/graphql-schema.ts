@@ -3,6 +3,7 @@ import { buildSchema, type ContainerType, type PubSub } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
 import type { ServiceDeps } from '../services/deps.js';
 import { DateTimeScalar } from '../schema/date-time.scalar.js';
+import '../schema/error-code.js';
 import { UserResolver } from '../resolvers/user.resolver.js';
 import { AuctionResolver } from '../resolvers/auction.resolver.js';
 import { BidResolver } from '../resolvers/bid.resolver.js';

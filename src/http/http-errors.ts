@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { ErrorCode } from '../schema/error-code.js';
+import { ErrorCode } from '../domain/errors.js';
 
 /** Why a request was refused before GraphQL saw it, as `extensions.reason`. */
 export const RequestRefusal = {

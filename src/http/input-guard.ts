@@ -18,9 +18,9 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { AppError } from '../domain/errors.js';
+import { AppError, ErrorCode } from '../domain/errors.js';
 import { isStorableText } from '../domain/text.js';
-import { ErrorCode } from '../schema/error-code.js';
+import { toGraphQLError } from './errors.js';
 
 /**
  * The longest string any argument or input field takes unless it declares its own
@@ -32,12 +32,15 @@ export const DEFAULT_MAX_STRING_LENGTH = 1_000;
 // Messages quote the client's value; a 256 kB value is not worth sending back.
 const MAX_MESSAGE_LENGTH = 300;
 
-const refusal = (field: string, message: string): AppError =>
-  new AppError(ErrorCode.BAD_USER_INPUT, message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 3)}...` : message, {
-    field,
-    // Refused before execution: a request error, 400 under either media type (see the README).
-    http: { status: 400 },
-  });
+// Already a GraphQLError: checkInputs hands its refusals straight to Apollo and graphql-ws.
+const refusal = (field: string, message: string): GraphQLError =>
+  toGraphQLError(
+    new AppError(ErrorCode.BAD_USER_INPUT, message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 3)}...` : message, {
+      field,
+      // Refused before execution: a request error, 400 under either media type (see the README).
+      http: { status: 400 },
+    }),
+  );
 
 const printPath = (root: string, path: ReadonlyArray<string | number>) =>
   path.reduce<string>((printed, key) => (typeof key === 'number' ? `${printed}[${key}]` : `${printed}.${key}`), root);

@@ -5,7 +5,7 @@ import type { RequestHandler } from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../resolvers/context.js';
-import { ErrorCode } from '../schema/error-code.js';
+import { ErrorCode } from '../domain/errors.js';
 import { formatError } from './errors.js';
 
 export type OperationType = 'query' | 'mutation' | 'subscription';

@@ -2,8 +2,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 // The CommonJS build shares graphql's CommonJS entry with everything else; its ESM build imports graphql's .mjs files.
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity/cjs';
-import { AppError } from '../domain/errors.js';
-import { ErrorCode } from '../schema/error-code.js';
+import { AppError, ErrorCode } from '../domain/errors.js';
+import { toGraphQLError } from './errors.js';
 
 /** The deepest field nesting of a document, following fragments. */
 export function queryDepth(document: DocumentNode): number {
@@ -72,7 +72,12 @@ export function queryLimitsPlugin(limits: { maxDepth: number; maxComplexity: num
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema }) {
-          checkQueryLimits(schema, document, request.variables ?? {}, request.operationName ?? undefined, limits);
+          try {
+            checkQueryLimits(schema, document, request.variables ?? {}, request.operationName ?? undefined, limits);
+          } catch (error) {
+            // Apollo takes the status from a GraphQLError's extensions; anything else would be a 500.
+            throw error instanceof AppError ? toGraphQLError(error) : error;
+          }
         },
       };
     },

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { ErrorCode } from '../schema/error-code.js';
+import { ErrorCode } from '../domain/errors.js';
 
 /** Whether the database has every migration the code expects; operations wait behind it. */
 export interface SchemaGate {

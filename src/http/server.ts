@@ -18,12 +18,13 @@ import type { RequestContext } from '../resolvers/context.js';
 import type { TokenService } from '../services/auth/tokens.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { AppError } from '../domain/errors.js';
-import { formatError, isExpected } from './errors.js';
+import { formatError, isExpected, toGraphQLError } from './errors.js';
 import { queryLimitsPlugin } from './query-limits.js';
 import { documentLimitsMiddleware } from './document-limits.js';
 import { hidingSuggestions } from './suggestions.js';
 import { webSocketLimits } from './ws-transport.js';
 import { inputGuardPlugin } from './input-guard.js';
+import { refuseSubscriptionsOverHttp } from './http-subscriptions.js';
 import { httpErrorHandler, requireJsonBody, routeNotFound } from './http-errors.js';
 import { createOperationObserver, requestIdFrom } from './operation-log.js';
 import { metricsHandler, type GatewayMetrics } from './metrics.js';
@@ -54,7 +55,7 @@ async function viewerOf(tokens: TokenService, authorization: unknown) {
   try {
     return await tokens.viewerFromAuthorization(authorization);
   } catch (error) {
-    if (error instanceof AppError) throw new AppError(error.code, error.message, { http: { status: 401 } });
+    if (error instanceof AppError) throw toGraphQLError(new AppError(error.code, error.message, { http: { status: 401 } }));
     throw error;
   }
 }
@@ -118,6 +119,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
       // With the playground on, GraphiQL is served from our own route (playground.ts), not Apollo's.
       config.http.playground ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageProductionDefault(),
       // Before the query limits, which read the variables too: see inputGuardPlugin.
+      refuseSubscriptionsOverHttp(),
       inputGuardPlugin(),
       queryLimitsPlugin(queryLimits),
       observer.apolloPlugin,

@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { SmsSender } from '../services/ports.js';
+import type { SmsSender } from '../ports/sms.js';
 import { recordSmsStatus } from '../services/notifications/record-sms-status.js';
 
 export interface TwilioWebhookDeps {

@@ -8,9 +8,8 @@ import type { Config } from '../config/config.js';
 import type { RequestContext } from '../resolvers/context.js';
 import type { TokenService } from '../services/auth/tokens.js';
 import type { ServiceDeps } from '../services/deps.js';
-import { AppError } from '../domain/errors.js';
-import { ErrorCode } from '../schema/error-code.js';
-import { formatError, isExpected } from './errors.js';
+import { AppError, ErrorCode } from '../domain/errors.js';
+import { formatError, isExpected, toGraphQLError } from './errors.js';
 import { checkQueryLimits } from './query-limits.js';
 import { checkInputs } from './input-guard.js';
 import { createSharedSubscribe } from './shared-subscribe.js';
@@ -92,7 +91,7 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
   // An error with no path and no cause is about the request itself (a document or variables that
   // do not fit the schema): the client's mistake, as Apollo says over HTTP.
   const shape = (raw: GraphQLError): GraphQLError =>
-    raw instanceof AppError || raw.path || raw.originalError ? raw : new AppError(ErrorCode.BAD_USER_INPUT, raw.message, { field: null });
+    raw.path || raw.originalError ? raw : toGraphQLError(new AppError(ErrorCode.BAD_USER_INPUT, raw.message, { field: null }));
 
   const format = (errors: readonly GraphQLError[], context: RequestContext | undefined) =>
     errors.map((raw) => {
@@ -158,17 +157,17 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
         (ctx.extra.pending ??= new Map()).set(id, pending);
         // graphql-ws has already entered this subscription in ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
-          return [new AppError(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerConnection} subscriptions per connection.`)];
+          return [toGraphQLError(new AppError(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerConnection} subscriptions per connection.`))];
         }
         const refusal = deps.schemaGate.refusal;
-        if (refusal) return [new AppError(ErrorCode.UNAVAILABLE, refusal)];
+        if (refusal) return [toGraphQLError(new AppError(ErrorCode.UNAVAILABLE, refusal))];
         // The token was checked on connect, but a connection outlives it: once it has expired, or
         // its user is gone, new subscribes are refused and the client reconnects with a fresh one.
         if (connection.viewer) {
           try {
             await tokens.viewerFromAuthorization(ctx.connectionParams?.authorization);
           } catch (error) {
-            if (error instanceof AppError) return [error];
+            if (error instanceof AppError) return [toGraphQLError(error)];
             throw error;
           }
         }
@@ -182,7 +181,7 @@ export function createWsServer(deps: WsServerDeps, wsServer: WebSocketServer): {
           if (operation) checkInputs(schema, document, operation, payload.variables ?? {});
           checkQueryLimits(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, queryLimits);
         } catch (error) {
-          return [error as GraphQLError];
+          return [error instanceof AppError ? toGraphQLError(error) : (error as GraphQLError)];
         }
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context };
       },

@@ -22,6 +22,23 @@ export function messageMeter(perSecond: number, now: () => number = () => perfor
   };
 }
 
+/** graphql-ws' close code for a message that breaks the protocol. */
+const CLOSE_BAD_REQUEST = 4400;
+const SERVER_ONLY_TYPES = new Set(['connection_ack', 'next', 'error']);
+
+/**
+ * Whether a client sent a message only a server may send. graphql-ws takes one for a fault of its
+ * own and closes with 4500 (internal error); it is the client's, and 4400 says so.
+ */
+function isServerOnlyMessage(data: unknown): boolean {
+  try {
+    const message: unknown = JSON.parse(String(data));
+    return typeof message === 'object' && message !== null && SERVER_ONLY_TYPES.has((message as { type?: unknown }).type as string);
+  } catch {
+    return false; // not JSON: graphql-ws refuses it with 4400 itself
+  }
+}
+
 // ws names every error of the peer's frames WS_ERR_*: WS_ERR_UNSUPPORTED_MESSAGE_LENGTH, WS_ERR_INVALID_UTF8, ...
 const isProtocolError = (error: unknown): boolean => typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('WS_ERR_');
 
@@ -42,6 +59,10 @@ function limitedWebSocket(perSecond: number): typeof WebSocket {
           this.#flooded = true;
           this.close(CLOSE_TOO_MANY_MESSAGES, 'Too many messages');
         }
+        return false;
+      }
+      if (event === 'message' && isServerOnlyMessage(args[0])) {
+        this.close(CLOSE_BAD_REQUEST, 'A client may not send that message type');
         return false;
       }
       // A client that breaks the protocol (a message over maxPayload, invalid UTF-8) has already

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Viewer } from '../domain/clock.js';
+import type { Viewer } from '../domain/viewer.js';
 import type { ServiceDeps } from '../services/deps.js';
 
 /** What every resolver knows about the request it serves. */

@@ -1,7 +1,7 @@
 import { Args, FieldResolver, Resolver, Root, Subscription } from 'type-graphql';
 import type { ServiceDeps } from '../services/deps.js';
 import type { RequestContext } from './context.js';
-import type { LiveAuctionEvent, LiveOutbid } from '../services/ports.js';
+import type { LiveAuctionEvent, LiveOutbid } from '../ports/live-events.js';
 import type { StoredEvent } from '../services/auctions/list-events.js';
 import { AuctionEvent, OutbidEvent } from '../schema/event.type.js';
 import { AuctionEventsArgs } from '../schema/live.args.js';

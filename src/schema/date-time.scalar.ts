@@ -1,5 +1,6 @@
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { badInput } from '../domain/errors.js';
+import { toGraphQLError } from '../http/errors.js';
 import { fieldOfLiteral, shownValue } from './scalar-input.js';
 
 // An explicit offset is required so that no instant depends on the server's time zone.
@@ -32,7 +33,10 @@ export function parseInstant(text: unknown): Date | null {
 function instantOrRefusal(value: unknown, field: string | null, shown = shownValue(value)): Date {
   const date = parseInstant(value);
   if (!date) {
-    throw badInput(field ?? '', `DateTime must be an ISO-8601 instant with an offset that exists in the calendar, e.g. "2026-11-22T10:15:30.000Z"; got ${shown}.`);
+    // A GraphQLError, or graphql-js would put words of its own in front of the message.
+    throw toGraphQLError(
+      badInput(field ?? '', `DateTime must be an ISO-8601 instant with an offset that exists in the calendar, e.g. "2026-11-22T10:15:30.000Z"; got ${shown}.`),
+    );
   }
   return date;
 }

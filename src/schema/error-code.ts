@@ -1,16 +1,4 @@
-/** The error codes of the public contract (extensions.code). */
-export const ErrorCode = {
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  FORBIDDEN: 'FORBIDDEN',
-  NOT_FOUND: 'NOT_FOUND',
-  BAD_USER_INPUT: 'BAD_USER_INPUT',
-  BID_TOO_LOW: 'BID_TOO_LOW',
-  AUCTION_NOT_ACTIVE: 'AUCTION_NOT_ACTIVE',
-  BUY_NOW_UNAVAILABLE: 'BUY_NOW_UNAVAILABLE',
-  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
-  RATE_LIMITED: 'RATE_LIMITED',
-  UNAVAILABLE: 'UNAVAILABLE',
-  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
-} as const;
+import { registerEnumType } from 'type-graphql';
+import { ErrorCode } from '../domain/errors.js';
 
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+registerEnumType(ErrorCode, { name: 'ErrorCode', description: 'The error codes of the public contract (extensions.code).' });

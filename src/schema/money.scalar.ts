@@ -1,10 +1,12 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { formatMoney, parseMoney } from '../domain/money.js';
 import { badInput } from '../domain/errors.js';
+import { toGraphQLError } from '../http/errors.js';
 import { fieldOfLiteral, shownValue } from './scalar-input.js';
 
+// A GraphQLError, or graphql-js would put words of its own in front of the message.
 const invalid = (field: string | null, shown: string) =>
-  badInput(field ?? '', `Money must be a decimal string with exactly two fraction digits, e.g. "125.50"; got ${shown}.`);
+  toGraphQLError(badInput(field ?? '', `Money must be a decimal string with exactly two fraction digits, e.g. "125.50"; got ${shown}.`));
 
 export const MoneyScalar = new GraphQLScalarType<number, string>({
   name: 'Money',

@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { Clock } from '../domain/clock.js';
+import type { Clock } from '../ports/clock.js';
 import type { TokenService } from './auth/tokens.js';
 import type { SignInLimiter } from './auth/sign-in-limiter.js';
 import type { AttemptLimiter } from './auth/attempt-limiter.js';
 import type { PasswordHasher } from './auth/password-hasher.js';
-import type { BidLog, LiveEvents, PriceBook, UseCaseMetrics } from './ports.js';
+import type { BidLog } from '../ports/bid-log.js';
+import type { LiveEvents } from '../ports/live-events.js';
+import type { PriceBook } from '../ports/price-book.js';
+import type { UseCaseMetrics } from '../ports/metrics.js';
 import type { BidFinisher } from './bids/bid-finisher.js';
 
 /** What the use cases need from the outside world; built once in the composition root. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BidPlacedMessage } from '../services/ports.js';
+import type { BidPlacedMessage } from '../ports/bid-log.js';
 import { isStorableText } from '../domain/text.js';
 
 // Everything Postgres would refuse must be refused here: a row the database rejects on every

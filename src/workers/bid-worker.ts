@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { BidPlacedMessage, DeadLetterCause, LiveAuctionEvent, LiveEvents, UseCaseMetrics } from '../services/ports.js';
+import type { BidPlacedMessage } from '../ports/bid-log.js';
+import type { DeadLetterCause, UseCaseMetrics } from '../ports/metrics.js';
+import type { LiveAuctionEvent, LiveEvents } from '../ports/live-events.js';
 import { aliasOf } from '../services/users/view-user.js';
 import { InvalidBidMessageError, parseBidPlaced } from './bid-message.js';
-import type { DeadLetterQueue, LogBatch, LogConsumer, LogMessage } from './log-consumer.js';
+import type { DeadLetterQueue, LogBatch, LogConsumer, LogMessage } from '../ports/log-consumer.js';
 import { runWorker, type Worker } from './run-worker.js';
 
 export interface BidWorkerDeps {

@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { BidPlacedMessage, LiveEvents, LiveOutbid, SmsSender, UseCaseMetrics } from '../services/ports.js';
+import type { BidPlacedMessage } from '../ports/bid-log.js';
+import type { LiveEvents, LiveOutbid } from '../ports/live-events.js';
+import type { SmsSender } from '../ports/sms.js';
+import type { UseCaseMetrics } from '../ports/metrics.js';
 import { DEFAULT_SMS_RETRY, sendOutbidSms, type OutbidSms, type SmsRetry } from '../services/notifications/send-outbid-sms.js';
 import { parseBatch } from './bid-worker.js';
-import type { LogBatch, LogConsumer } from './log-consumer.js';
+import type { LogBatch, LogConsumer } from '../ports/log-consumer.js';
 import { runWorker, type Worker } from './run-worker.js';
 
 export const NOTIFIER_GROUP = 'notifier';

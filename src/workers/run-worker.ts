@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { LogBatch, LogConsumer } from './log-consumer.js';
+import type { LogBatch, LogConsumer } from '../ports/log-consumer.js';
 
 export interface Worker {
   start(): Promise<void>;

@@ -5,7 +5,6 @@ import { describeApp, startTestApp, type TestApp } from '../support/app.js';
 import { raw } from '../support/client.js';
 import { signUpUser } from '../support/factories.js';
 
-
 describeApp('gateway', () => {
   let app: TestApp;
   beforeAll(async () => {
@@ -30,6 +29,26 @@ describeApp('gateway', () => {
       expect(response.status).toBe(400);
       const allowed = await fetch(`${app.url}?query=${encodeURIComponent('{ serverTime }')}`, { headers: { 'apollo-require-preflight': 'true' } });
       expect(allowed.status).toBe(200);
+    });
+
+    it("refuses a subscription sent over HTTP as the client's mistake, pointing to the WebSocket", async () => {
+      for (const query of ['subscription { outbid { at } }', `subscription { auctionEvents(auctionId: "${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}") { __typename } }`]) {
+        const result = await raw(app.url, query);
+        expect(result.status, query).toBe(400);
+        expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(result.errors?.[0]?.extensions?.reason).toBe('SUBSCRIPTION_OVER_HTTP');
+        expect(result.errors?.[0]?.message).toMatch(/WebSocket/);
+      }
+    });
+
+    it('closes a WebSocket whose client sends a message only a server may send with 4400, not 4500', async () => {
+      const socket = new WebSocket(app.wsUrl, 'graphql-transport-ws');
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init' }));
+      await new Promise((resolve) => socket.once('message', resolve));
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      socket.send(JSON.stringify({ type: 'next', id: 'x', payload: {} }));
+      expect(await closed).toBe(4400);
     });
 
     it('refuses a document nested beyond the depth limit before running it', async () => {

@@ -3,6 +3,7 @@ import { checkPrices, checkSchedule, checkSoftClose } from '../../src/domain/auc
 import { auctionStatus, reserveStatus, viewAuction, type AuctionRecord } from '../../src/domain/auction.js';
 import { bidIncrement, minimumNextBid } from '../../src/domain/increments.js';
 import { bidStatus } from '../../src/domain/bid.js';
+import type { AppError } from '../../src/domain/errors.js';
 
 const now = new Date('2026-11-22T12:00:00.000Z');
 const minutes = (m: number) => new Date(now.getTime() + m * 60_000);
@@ -10,7 +11,8 @@ const fieldOf = (fn: () => void) => {
   try {
     fn();
   } catch (error) {
-    return (error as { extensions: { code: string; field: string } }).extensions;
+    const { code, details } = error as AppError;
+    return { code, ...details } as { code: string; field: string };
   }
   return undefined;
 };

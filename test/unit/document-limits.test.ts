@@ -161,7 +161,7 @@ describe('parsing within the limits', () => {
   ])('refuses %s as BAD_USER_INPUT with its reason, under HTTP 400', (_name, source, within, reason) => {
     const error = refusalOf(source, within);
     expect(error.code).toBe('BAD_USER_INPUT');
-    expect(error.extensions).toMatchObject({ reason, field: null, http: { status: 400 } });
+    expect(error.details).toMatchObject({ reason, field: null, http: { status: 400 } });
   });
 
   it('leaves syntax errors to the parser, with their place', () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Kind } from 'graphql';
+import { GraphQLError, Kind } from 'graphql';
 import { formatMoney, parseMoney } from '../../src/domain/money.js';
 import { MoneyScalar } from '../../src/schema/money.scalar.js';
-import { AppError } from '../../src/domain/errors.js';
 
 describe('Money', () => {
   it('parses a decimal string with two fraction digits into minor units', () => {
@@ -17,7 +16,7 @@ describe('Money', () => {
 
   it('rejects numbers, which could carry float errors', () => {
     expect(parseMoney(12.5)).toBeNull();
-    expect(() => MoneyScalar.parseValue(12.5)).toThrow(AppError);
+    expect(() => MoneyScalar.parseValue(12.5)).toThrow(GraphQLError);
   });
 
   it('formats minor units with exactly two fraction digits', () => {
@@ -35,7 +34,7 @@ describe('Money', () => {
       try {
         MoneyScalar.parseLiteral({ kind: Kind.FLOAT, value: '12.5' });
       } catch (e) {
-        return e as AppError;
+        return e as GraphQLError;
       }
     })();
     expect(error?.extensions.code).toBe('BAD_USER_INPUT');

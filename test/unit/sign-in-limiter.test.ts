@@ -30,8 +30,8 @@ describe('the sign-in limiter', () => {
     await limits.admit('ann@example.com', '10.0.0.1');
     const refused = await limits.admit('ann@example.com', '10.0.0.1').catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(AppError);
-    expect((refused as AppError).extensions).toMatchObject({ code: 'RATE_LIMITED' });
-    expect((refused as AppError).extensions.retryAfterSeconds).toBeGreaterThan(800);
+    expect((refused as AppError).code).toBe('RATE_LIMITED');
+    expect((refused as AppError).details.retryAfterSeconds).toBeGreaterThan(800);
     expect(await outcome(limits.admit('bob@example.com', '10.0.0.1'))).toBe('admitted');
   });
 

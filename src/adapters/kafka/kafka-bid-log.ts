@@ -1,5 +1,5 @@
 import { Partitioners, type Admin, type Producer } from 'kafkajs';
-import type { BidLog, BidPlacedMessage } from '../../services/ports.js';
+import type { BidLog, BidPlacedMessage } from '../../ports/bid-log.js';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 
 export interface KafkaBidLogOptions extends KafkaClientOptions {

@@ -1,5 +1,6 @@
 import type { Batch, EachBatchPayload } from 'kafkajs';
-import { redeliveryDelayMs, sleep, type LogBatch, type LogConsumer } from '../../workers/log-consumer.js';
+import { redeliveryDelayMs, sleep } from '../redelivery.js';
+import type { LogBatch, LogConsumer } from '../../ports/log-consumer.js';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 
 export interface KafkaLogConsumerOptions extends KafkaClientOptions {

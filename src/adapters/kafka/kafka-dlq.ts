@@ -1,5 +1,5 @@
 import { Partitioners } from 'kafkajs';
-import type { DeadLetterQueue } from '../../workers/log-consumer.js';
+import type { DeadLetterQueue } from '../../ports/log-consumer.js';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 
 export interface KafkaDeadLetterQueueOptions extends KafkaClientOptions {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { LiveAuctionEvent, LiveEvents, LiveOutbid } from '../../services/ports.js';
+import type { LiveAuctionEvent, LiveEvents, LiveOutbid } from '../../ports/live-events.js';
 import { unavailable } from '../../domain/errors.js';
 
 /** How messages travel between processes: Redis sharded pub/sub, or nothing at all in one process. */

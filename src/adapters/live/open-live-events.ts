@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
-import type { LiveEvents } from '../../services/ports.js';
+import type { LiveEvents } from '../../ports/live-events.js';
 import { createLiveEvents } from './live-events.js';
 import { createMemoryTransport } from './memory-transport.js';
 

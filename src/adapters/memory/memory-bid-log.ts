@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
-import type { BidLog, BidPlacedMessage } from '../../services/ports.js';
-import { redeliveryDelayMs, sleep, type LogBatch, type LogConsumer, type LogMessage } from '../../workers/log-consumer.js';
+import type { BidLog, BidPlacedMessage } from '../../ports/bid-log.js';
+import { redeliveryDelayMs, sleep } from '../redelivery.js';
+import type { LogBatch, LogConsumer, LogMessage } from '../../ports/log-consumer.js';
 
 export interface MemoryBidLog extends BidLog {
   /** A member of consumer group `groupId`; in process there is no rebalancing, so one runs at a time. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DeadLetter, DeadLetterQueue } from '../../workers/log-consumer.js';
+import type { DeadLetter, DeadLetterQueue } from '../../ports/log-consumer.js';
 
 export interface MemoryDeadLetterQueue extends DeadLetterQueue {
   /** What was dead-lettered so far, oldest first. */

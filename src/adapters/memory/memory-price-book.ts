@@ -1,6 +1,7 @@
 import type { LiveState } from '../../domain/auction.js';
 import { minimumNextBid } from '../../domain/increments.js';
-import type { BidCommand, BidDecision, BidPlacedMessage, BookEntry, PriceBook } from '../../services/ports.js';
+import type { BidCommand, BidDecision, BookEntry, PriceBook } from '../../ports/price-book.js';
+import type { BidPlacedMessage } from '../../ports/bid-log.js';
 
 export interface MemoryPriceBookOptions {
   /** Epoch milliseconds: the one clock bids are judged against, as the Redis server's is there. */

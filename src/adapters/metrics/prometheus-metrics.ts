@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { UseCaseMetrics } from '../../services/ports.js';
+import type { UseCaseMetrics } from '../../ports/metrics.js';
 
 export interface WebSocketStats {
   /** Acknowledged graphql-ws connections. */

@@ -1,4 +1,4 @@
-import type { BidLog } from '../../services/ports.js';
+import type { BidLog } from '../../ports/bid-log.js';
 
 /** The bid log, with the time each publish takes to be acknowledged (or to fail) reported to `observe`. */
 export function timedBidLog(bidLog: BidLog, observe: (seconds: number, outcome: 'ok' | 'error') => void): BidLog {

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LiveState } from '../../domain/auction.js';
 import { incrementTableArgs } from '../../domain/increments.js';
-import type { BidDecision, BidPlacedMessage, BookEntry, PriceBook } from '../../services/ports.js';
+import type { BidDecision, BookEntry, PriceBook } from '../../ports/price-book.js';
+import type { BidPlacedMessage } from '../../ports/bid-log.js';
 import { CANCEL_LUA, LOAD_LUA, PLACE_BID_LUA, RESCHEDULE_LUA } from './price-book-scripts.js';
 
 /** How long an auction's keys outlive its end: late retries still get their original answer. */

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
-import { SmsError, type SmsMessage, type SmsSender } from '../../services/ports.js';
+import { SmsError, type SmsMessage, type SmsSender } from '../../ports/sms.js';
 
 export interface TwilioSmsOptions {
   accountSid: string;

@@ -1,13 +1,12 @@
 import type { ServiceDeps } from '../deps.js';
-import type { Viewer } from '../../domain/clock.js';
-import { AppError, forbidden, notFound, unauthenticated } from '../../domain/errors.js';
-import { ErrorCode } from '../../schema/error-code.js';
+import type { Viewer } from '../../domain/viewer.js';
+import { AppError, ErrorCode, forbidden, notFound, unauthenticated } from '../../domain/errors.js';
 import type { AuctionView } from '../../domain/auction.js';
 import * as v from '../validate.js';
 import { viewAuctions } from './read-auctions.js';
 
 /** The auction `viewer` sells, as it is now: NOT_FOUND, UNAUTHENTICATED or FORBIDDEN otherwise. */
-export async function sellersAuction(deps: ServiceDeps, viewer: Viewer, id: string): Promise<AuctionView> {
+export async function sellersAuction(deps: Pick<ServiceDeps, 'db' | 'clock' | 'priceBook'>, viewer: Viewer, id: string): Promise<AuctionView> {
   if (!viewer) throw unauthenticated();
   const record = await deps.db.auction.findUnique({ where: { id: v.uuid('id', id) } });
   if (!record) throw notFound('Auction');

@@ -1,5 +1,5 @@
 import type { ServiceDeps } from '../deps.js';
-import type { Viewer } from '../../domain/clock.js';
+import type { Viewer } from '../../domain/viewer.js';
 import type { AuctionView } from '../../domain/auction.js';
 import * as v from '../validate.js';
 import { assertNotOver, sellersAuction } from './auction-access.js';
@@ -9,7 +9,12 @@ import { getAuction } from './read-auctions.js';
  * Withdraws a scheduled or running auction; ended or cancelled ones are AUCTION_NOT_ACTIVE.
  * If the database write fails after the price book stopped bidding, a retry completes it.
  */
-export async function cancelAuction(deps: ServiceDeps, viewer: Viewer, id: string, reason?: string | null): Promise<AuctionView> {
+export async function cancelAuction(
+  deps: Pick<ServiceDeps, 'db' | 'clock' | 'priceBook'>,
+  viewer: Viewer,
+  id: string,
+  reason?: string | null,
+): Promise<AuctionView> {
   const auction = await sellersAuction(deps, viewer, id);
   assertNotOver(auction);
   const cancelReason = reason == null ? null : v.text('reason', reason, { min: 0, max: 500 }) || null;

@@ -1,11 +1,11 @@
 import type { ServiceDeps } from '../deps.js';
-import type { Viewer } from '../../domain/clock.js';
+import type { Viewer } from '../../domain/viewer.js';
 import type { AuctionView } from '../../domain/auction.js';
 import { unauthenticated } from '../../domain/errors.js';
 import { checkPrices, checkSchedule, checkSoftClose } from '../../domain/auction-rules.js';
 import * as v from '../validate.js';
 import { viewAuctions } from './read-auctions.js';
-import { freshBookEntry } from '../ports.js';
+import { freshBookEntry } from '../bids/book-entry.js';
 
 export interface CreateAuctionCommand {
   title: string;
@@ -20,7 +20,7 @@ export interface CreateAuctionCommand {
 }
 
 /** Lists an item for sale by the signed-in user. */
-export async function createAuction(deps: ServiceDeps, viewer: Viewer, input: CreateAuctionCommand): Promise<AuctionView> {
+export async function createAuction(deps: Pick<ServiceDeps, 'db' | 'clock' | 'priceBook'>, viewer: Viewer, input: CreateAuctionCommand): Promise<AuctionView> {
   if (!viewer) throw unauthenticated();
   const now = deps.clock.now();
   const title = v.text('title', input.title, { max: 120 });

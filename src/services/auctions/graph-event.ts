@@ -1,5 +1,5 @@
 import type { StoredEvent } from './list-events.js';
-import type { LiveAuctionEvent } from '../ports.js';
+import type { LiveAuctionEvent } from '../../ports/live-events.js';
 
 const DATE_FIELDS = new Set(['at', 'endsAt', 'placedAt']);
 

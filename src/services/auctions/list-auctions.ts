@@ -31,7 +31,7 @@ const ORDERS: Record<AuctionOrder, { column: SortColumn; direction: 'asc' | 'des
 };
 
 /** A page of auctions matching the filter, in the chosen order, after an opaque cursor. */
-export async function listAuctions(deps: ServiceDeps, query: AuctionQuery) {
+export async function listAuctions(deps: Pick<ServiceDeps, 'db' | 'clock' | 'priceBook'>, query: AuctionQuery) {
   const orderBy = query.orderBy ?? 'ENDING_SOON';
   const { column, direction } = ORDERS[orderBy];
   const first = pageSize(query.first, 20);

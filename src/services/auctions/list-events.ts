@@ -1,5 +1,5 @@
 import type { ServiceDeps } from '../deps.js';
-import type { LiveAuctionEvent } from '../ports.js';
+import type { LiveAuctionEvent } from '../../ports/live-events.js';
 import { badInput } from '../../domain/errors.js';
 import { pageSize } from '../../domain/cursor.js';
 
@@ -7,7 +7,7 @@ import { pageSize } from '../../domain/cursor.js';
 export type StoredEvent = Omit<LiveAuctionEvent, 'at'> & { at: Date };
 
 /** An auction's events after `afterSeq`, oldest first: how a subscriber catches up after a gap. */
-export async function listEvents(deps: ServiceDeps, auctionId: string, args: { afterSeq: number; first?: number | null }): Promise<StoredEvent[]> {
+export async function listEvents(deps: Pick<ServiceDeps, 'db'>, auctionId: string, args: { afterSeq: number; first?: number | null }): Promise<StoredEvent[]> {
   if (!Number.isInteger(args.afterSeq) || args.afterSeq < 0) throw badInput('afterSeq', 'afterSeq must be 0 or more.');
   const first = pageSize(args.first, 100, 500);
   const rows = await deps.db.auctionEvent.findMany({

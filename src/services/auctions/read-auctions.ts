@@ -3,14 +3,14 @@ import { viewAuction, type AuctionRecord, type AuctionView } from '../../domain/
 import * as v from '../validate.js';
 
 /** Views of stored auctions as of now, with each one's live bid state laid over. */
-export async function viewAuctions(deps: ServiceDeps, records: AuctionRecord[]): Promise<AuctionView[]> {
+export async function viewAuctions(deps: Pick<ServiceDeps, 'clock' | 'priceBook'>, records: AuctionRecord[]): Promise<AuctionView[]> {
   const live = records.length > 0 ? await deps.priceBook.peek(records.map((r) => r.id)) : new Map();
   const now = deps.clock.now();
   return records.map((record) => viewAuction(record, now, live.get(record.id)));
 }
 
 /** One auction as the viewer sees it now, or null when there is none. */
-export async function getAuction(deps: ServiceDeps, id: string): Promise<AuctionView | null> {
+export async function getAuction(deps: Pick<ServiceDeps, 'db' | 'clock' | 'priceBook'>, id: string): Promise<AuctionView | null> {
   const record = await deps.db.auction.findUnique({ where: { id: v.uuid('id', id) } });
   if (!record) return null;
   const [view] = await viewAuctions(deps, [record]);

@@ -1,5 +1,5 @@
 import type { ServiceDeps } from '../deps.js';
-import type { Viewer } from '../../domain/clock.js';
+import type { Viewer } from '../../domain/viewer.js';
 import type { AuctionView } from '../../domain/auction.js';
 import { badInput } from '../../domain/errors.js';
 import { checkPrices, checkSchedule } from '../../domain/auction-rules.js';
@@ -18,7 +18,12 @@ export interface UpdateAuctionCommand {
 const BID_LOCKED_FIELDS = ['reservePrice', 'buyNowPrice', 'endsAt'] as const;
 
 /** Edits a listing: text until it ends, prices and end time only until the first bid. A null price removes it. */
-export async function updateAuction(deps: ServiceDeps, viewer: Viewer, id: string, input: UpdateAuctionCommand): Promise<AuctionView> {
+export async function updateAuction(
+  deps: Pick<ServiceDeps, 'db' | 'clock' | 'priceBook'>,
+  viewer: Viewer,
+  id: string,
+  input: UpdateAuctionCommand,
+): Promise<AuctionView> {
   const auction = await sellersAuction(deps, viewer, id);
   assertNotOver(auction);
 

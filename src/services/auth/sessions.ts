@@ -12,18 +12,16 @@ export interface Session {
   user: UserView;
 }
 
-type SessionDeps = Pick<ServiceDeps, 'db' | 'tokens' | 'logger'>;
-
 // One answer for every refused refresh token: whether it was unknown, spent or revoked is no
 // business of whoever holds it.
 const REFUSED = 'The refresh token is invalid, expired or already used; sign in again.';
 
 /** Starts a session for a user who just proved who they are: an access token and the first refresh token of a new family. */
-export async function startSession(deps: SessionDeps, user: UserRecord): Promise<Session> {
+export async function startSession(deps: Pick<ServiceDeps, 'db' | 'tokens'>, user: UserRecord): Promise<Session> {
   return continueSession(deps, user, randomUUID());
 }
 
-async function continueSession(deps: SessionDeps, user: UserRecord, familyId: string): Promise<Session> {
+async function continueSession(deps: Pick<ServiceDeps, 'db' | 'tokens'>, user: UserRecord, familyId: string): Promise<Session> {
   const refresh = deps.tokens.newRefreshToken();
   await deps.db.refreshToken.create({ data: { userId: user.id, familyId, tokenHash: refresh.hash, expiresAt: refresh.expiresAt } });
   const access = await deps.tokens.issue(user.id);
@@ -40,7 +38,7 @@ async function continueSession(deps: SessionDeps, user: UserRecord, familyId: st
  * Trades a refresh token for a new access token and a new refresh token; the presented one is
  * spent. A spent token presented again means two parties hold it, so its whole family is revoked.
  */
-export async function refreshSession(deps: SessionDeps, presented: string): Promise<Session> {
+export async function refreshSession(deps: Pick<ServiceDeps, 'db' | 'tokens' | 'logger'>, presented: string): Promise<Session> {
   const now = deps.tokens.now();
   const row = await deps.db.refreshToken.findUnique({ where: { tokenHash: deps.tokens.hashRefreshToken(presented) } });
   if (!row || row.expiresAt <= now) throw unauthenticated(REFUSED);
@@ -63,12 +61,12 @@ export async function refreshSession(deps: SessionDeps, presented: string): Prom
 }
 
 /** Revokes the refresh token's family, so neither it nor any rotation of it works again; true whether or not it was known. */
-export async function signOut(deps: SessionDeps, presented: string): Promise<boolean> {
+export async function signOut(deps: Pick<ServiceDeps, 'db' | 'tokens'>, presented: string): Promise<boolean> {
   const row = await deps.db.refreshToken.findUnique({ where: { tokenHash: deps.tokens.hashRefreshToken(presented) } });
   if (row) await revokeFamily(deps, row.familyId, deps.tokens.now());
   return true;
 }
 
-async function revokeFamily(deps: SessionDeps, familyId: string, now: Date): Promise<void> {
+async function revokeFamily(deps: Pick<ServiceDeps, 'db'>, familyId: string, now: Date): Promise<void> {
   await deps.db.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } });
 }

@@ -5,7 +5,7 @@ import { startSession, type Session } from './sessions.js';
 
 /** Signs a user in; a wrong password and an unknown email get the same answer. */
 export async function signIn(
-  deps: Pick<ServiceDeps, 'db' | 'tokens' | 'logger' | 'signInLimiter' | 'passwords'>,
+  deps: Pick<ServiceDeps, 'db' | 'tokens' | 'signInLimiter' | 'passwords'>,
   input: { email: string; password: string; clientIp: string },
 ): Promise<Session> {
   const email = input.email.trim().toLowerCase();

@@ -16,7 +16,7 @@ const emailTaken = () => badInput('email', 'An account with this email already e
 
 /** Registers a user and signs them in; each client address has a budget of sign-ups per window. */
 export async function signUp(
-  deps: Pick<ServiceDeps, 'db' | 'tokens' | 'logger' | 'signUpLimiter' | 'passwords'>,
+  deps: Pick<ServiceDeps, 'db' | 'tokens' | 'signUpLimiter' | 'passwords'>,
   input: SignUpCommand & { clientIp: string },
 ): Promise<Session> {
   const email = v.email(input.email);

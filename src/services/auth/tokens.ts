@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
 import { unauthenticated } from '../../domain/errors.js';
-import type { Clock } from '../../domain/clock.js';
+import type { Clock } from '../../ports/clock.js';
 import type { KnownUsers } from './known-users.js';
 
 const ISSUER = 'auction-platform';

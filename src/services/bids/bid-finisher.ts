@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { BidLog, BidPlacedMessage } from '../ports.js';
+import type { BidLog, BidPlacedMessage } from '../../ports/bid-log.js';
 
 /** How long one publish attempt may wait for the log's acknowledgement. */
 export const PUBLISH_TIMEOUT_MS = 3_000;

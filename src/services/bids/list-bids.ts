@@ -16,7 +16,7 @@ export const toBidView = (row: BidRow): BidView => ({
 });
 
 /** An auction's persisted bids, newest first, after an opaque cursor. */
-export async function listBids(deps: ServiceDeps, auctionId: string, args: { first?: number | null; after?: string | null }) {
+export async function listBids(deps: Pick<ServiceDeps, 'db'>, auctionId: string, args: { first?: number | null; after?: string | null }) {
   const first = pageSize(args.first, 20);
   let beforeSeq: number | undefined;
   if (args.after) {

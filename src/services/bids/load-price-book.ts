@@ -1,5 +1,6 @@
 import type { ServiceDeps } from '../deps.js';
-import type { BookEntry, BidPlacedMessage } from '../ports.js';
+import type { BookEntry } from '../../ports/price-book.js';
+import type { BidPlacedMessage } from '../../ports/bid-log.js';
 import { notFound, unavailable } from '../../domain/errors.js';
 import { minimumNextBid } from '../../domain/increments.js';
 
@@ -8,7 +9,7 @@ import { minimumNextBid } from '../../domain/increments.js';
  * has persisted everything the log holds for it and no bid of it is still on its way to the log: a
  * price book rebuilt from a stale row could accept a bid below one already accepted.
  */
-export async function loadIntoPriceBook(deps: ServiceDeps, auctionId: string): Promise<void> {
+export async function loadIntoPriceBook(deps: Pick<ServiceDeps, 'db' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher'>, auctionId: string): Promise<void> {
   const auction = await deps.db.auction.findUnique({ where: { id: auctionId } });
   if (!auction) throw notFound('Auction');
   // A bid this gateway is still publishing is in neither the log nor Postgres: a book rebuilt

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceDeps } from '../deps.js';
-import type { Viewer } from '../../domain/clock.js';
-import type { BidPlacedMessage, BidDecision } from '../ports.js';
-import { AppError, badInput, forbidden, notFound, unauthenticated, unavailable } from '../../domain/errors.js';
+import type { Viewer } from '../../domain/viewer.js';
+import type { BidPlacedMessage } from '../../ports/bid-log.js';
+import type { BidDecision } from '../../ports/price-book.js';
+import { AppError, ErrorCode, badInput, forbidden, notFound, unauthenticated, unavailable } from '../../domain/errors.js';
 import { assertPositiveMoney, formatMoney } from '../../domain/money.js';
-import { ErrorCode } from '../../schema/error-code.js';
 import * as v from '../validate.js';
 import { loadIntoPriceBook } from './load-price-book.js';
 import { bidViewOf } from './get-bid.js';
@@ -26,14 +26,22 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 100;
  * Places a bid: one atomic decision in the price book, then the log; "accepted" is only ever
  * answered for a bid the log holds, and UNAVAILABLE only when nothing was accepted.
  */
-export async function placeBid(deps: ServiceDeps, viewer: Viewer, input: PlaceBidCommand): Promise<{ bid: BidView; auction: AuctionView }> {
+export async function placeBid(
+  deps: Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher' | 'metrics'>,
+  viewer: Viewer,
+  input: PlaceBidCommand,
+): Promise<{ bid: BidView; auction: AuctionView }> {
   const message = await acceptBid(deps, viewer, input);
   const [bid, auction] = await Promise.all([bidViewOf(deps, message), getAuction(deps, message.auctionId)]);
   return { bid, auction: auction! };
 }
 
 /** The decision half of placeBid: the accepted bid's log message, or the contract error. */
-export async function acceptBid(deps: ServiceDeps, viewer: Viewer, input: PlaceBidCommand): Promise<BidPlacedMessage> {
+export async function acceptBid(
+  deps: Pick<ServiceDeps, 'db' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher' | 'metrics'>,
+  viewer: Viewer,
+  input: PlaceBidCommand,
+): Promise<BidPlacedMessage> {
   try {
     const { message, replayed } = await decideBid(deps, viewer, input);
     if (!replayed) deps.metrics.bidAccepted();
@@ -44,7 +52,11 @@ export async function acceptBid(deps: ServiceDeps, viewer: Viewer, input: PlaceB
   }
 }
 
-async function decideBid(deps: ServiceDeps, viewer: Viewer, input: PlaceBidCommand): Promise<{ message: BidPlacedMessage; replayed: boolean }> {
+async function decideBid(
+  deps: Pick<ServiceDeps, 'db' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher'>,
+  viewer: Viewer,
+  input: PlaceBidCommand,
+): Promise<{ message: BidPlacedMessage; replayed: boolean }> {
   if (!viewer) throw unauthenticated();
   const auctionId = v.uuid('auctionId', input.auctionId);
   assertPositiveMoney('amount', input.amount);
@@ -95,7 +107,7 @@ async function decideBid(deps: ServiceDeps, viewer: Viewer, input: PlaceBidComma
   }
 }
 
-async function decide(deps: ServiceDeps, attempt: () => Promise<BidDecision>): Promise<BidDecision> {
+async function decide(deps: Pick<ServiceDeps, 'logger'>, attempt: () => Promise<BidDecision>): Promise<BidDecision> {
   try {
     return await attempt();
   } catch (error) {

@@ -1,5 +1,5 @@
 import type { ServiceDeps } from '../deps.js';
-import type { LiveAuctionEvent } from '../ports.js';
+import type { LiveAuctionEvent } from '../../ports/live-events.js';
 import { badInput, notFound } from '../../domain/errors.js';
 import { listEvents, type StoredEvent } from '../auctions/list-events.js';
 import { closable } from './closable.js';
@@ -12,7 +12,11 @@ const REPLAY_PAGE = 500;
  * after it come first from Postgres; a gap in the live stream is filled from Postgres too, which
  * holds every event before it is published.
  */
-export async function watchAuctionEvents(deps: ServiceDeps, auctionId: string, afterSeq: number | null = null): Promise<AsyncIterableIterator<StoredEvent | LiveAuctionEvent>> {
+export async function watchAuctionEvents(
+  deps: Pick<ServiceDeps, 'db' | 'live'>,
+  auctionId: string,
+  afterSeq: number | null = null,
+): Promise<AsyncIterableIterator<StoredEvent | LiveAuctionEvent>> {
   const id = v.uuid('auctionId', auctionId);
   if (afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw badInput('afterSeq', 'afterSeq must be 0 or more.');
   // Existence only: its live state does not matter to a watcher, and thousands may subscribe at once.
@@ -26,7 +30,12 @@ export async function watchAuctionEvents(deps: ServiceDeps, auctionId: string, a
  * Live events are passed on as the very objects the bus delivered, shared by every watcher on this
  * gateway, so that each is executed once for all of them (http/shared-subscribe.ts).
  */
-async function* inSequence(deps: ServiceDeps, auctionId: string, live: AsyncIterable<LiveAuctionEvent>, afterSeq: number | null): AsyncGenerator<StoredEvent | LiveAuctionEvent> {
+async function* inSequence(
+  deps: Pick<ServiceDeps, 'db'>,
+  auctionId: string,
+  live: AsyncIterable<LiveAuctionEvent>,
+  afterSeq: number | null,
+): AsyncGenerator<StoredEvent | LiveAuctionEvent> {
   let last = afterSeq;
   if (last !== null) {
     for await (const event of stored(deps, auctionId, last, Infinity)) {
@@ -49,7 +58,7 @@ async function* inSequence(deps: ServiceDeps, auctionId: string, live: AsyncIter
 }
 
 /** Stored events with afterSeq < seq < beforeSeq, oldest first. */
-async function* stored(deps: ServiceDeps, auctionId: string, afterSeq: number, beforeSeq: number): AsyncGenerator<StoredEvent> {
+async function* stored(deps: Pick<ServiceDeps, 'db'>, auctionId: string, afterSeq: number, beforeSeq: number): AsyncGenerator<StoredEvent> {
   let after = afterSeq;
   for (;;) {
     const page = await listEvents(deps, auctionId, { afterSeq: after, first: REPLAY_PAGE });

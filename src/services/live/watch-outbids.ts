@@ -1,6 +1,6 @@
 import type { ServiceDeps } from '../deps.js';
-import type { Viewer } from '../../domain/clock.js';
-import type { LiveOutbid } from '../ports.js';
+import type { Viewer } from '../../domain/viewer.js';
+import type { LiveOutbid } from '../../ports/live-events.js';
 import { unauthenticated } from '../../domain/errors.js';
 import { closable } from './closable.js';
 
@@ -8,7 +8,7 @@ import { closable } from './closable.js';
 const REMEMBERED_AUCTIONS = 1_000;
 
 /** The viewer's bids as they stop leading, each notice once. */
-export async function watchOutbids(deps: ServiceDeps, viewer: Viewer): Promise<AsyncIterableIterator<LiveOutbid>> {
+export async function watchOutbids(deps: Pick<ServiceDeps, 'live'>, viewer: Viewer): Promise<AsyncIterableIterator<LiveOutbid>> {
   if (!viewer) throw unauthenticated('Sign in to hear when you are outbid.');
   const live = await deps.live.outbids(viewer.id);
   return closable(withoutRepeats(live), live);

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { formatMoney } from '../../domain/money.js';
-import { SmsError, type SmsSender } from '../ports.js';
+import { SmsError, type SmsSender } from '../../ports/sms.js';
 import { claimSmsNotice, recordFailed, recordNoProvider, recordOutcomeUnknown, recordSent, type SmsNoticeKey } from './sms-notices.js';
 
 export const OUTBID_KIND = 'outbid';

@@ -1,9 +1,9 @@
 import type { ServiceDeps } from '../deps.js';
-import type { Viewer } from '../../domain/clock.js';
+import type { Viewer } from '../../domain/viewer.js';
 import type { AuctionView } from '../../domain/auction.js';
 
 /** The auction's payment, seen only by the winner and the seller; the checkout link only by the winner. */
-export async function paymentFor(deps: ServiceDeps, viewer: Viewer, auction: AuctionView) {
+export async function paymentFor(deps: Pick<ServiceDeps, 'db'>, viewer: Viewer, auction: AuctionView) {
   if (!viewer || (viewer.id !== auction.sellerId && viewer.id !== auction.winnerId)) return null;
   const payment = await deps.db.payment.findUnique({ where: { auctionId: auction.id } });
   if (!payment) return null;

@@ -1,11 +1,11 @@
 import type { ServiceDeps } from '../deps.js';
-import type { Viewer } from '../../domain/clock.js';
+import type { Viewer } from '../../domain/viewer.js';
 import { badInput, unauthenticated } from '../../domain/errors.js';
 import * as v from '../validate.js';
 import { viewUser, type UserView } from './view-user.js';
 
 /** The signed-in user, or null for an anonymous viewer. */
-export async function me(deps: ServiceDeps, viewer: Viewer): Promise<UserView | null> {
+export async function me(deps: Pick<ServiceDeps, 'db'>, viewer: Viewer): Promise<UserView | null> {
   if (!viewer) return null;
   const user = await deps.db.user.findUnique({ where: { id: viewer.id } });
   return user ? viewUser(user, viewer) : null;
@@ -18,7 +18,7 @@ export interface UpdateMeCommand {
 }
 
 /** Updates the signed-in user's profile; a null phone removes it (and SMS opt-in with it). */
-export async function updateMe(deps: ServiceDeps, viewer: Viewer, input: UpdateMeCommand): Promise<UserView> {
+export async function updateMe(deps: Pick<ServiceDeps, 'db'>, viewer: Viewer, input: UpdateMeCommand): Promise<UserView> {
   if (!viewer) throw unauthenticated();
   const current = await deps.db.user.findUnique({ where: { id: viewer.id } });
   if (!current) throw unauthenticated('The signed-in user no longer exists.');

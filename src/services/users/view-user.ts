@@ -1,4 +1,4 @@
-import type { Viewer } from '../../domain/clock.js';
+import type { Viewer } from '../../domain/viewer.js';
 
 export interface UserRecord {
   id: string;

@@ -1,0 +1,2 @@
+/** The signed-in user a request acts for, or null. */
+export type Viewer = { id: string } | null;

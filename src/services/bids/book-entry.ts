@@ -1,0 +1,27 @@
+import type { BookEntry } from '../../ports/price-book.js';
+
+/** The price book entry of an auction that has no bid yet. */
+export function freshBookEntry(auction: {
+  id: string;
+  sellerId: string;
+  state: BookEntry['state'];
+  startsAt: Date;
+  endsAt: Date;
+  startingPrice: number;
+}): BookEntry {
+  return {
+    auctionId: auction.id,
+    sellerId: auction.sellerId,
+    state: auction.state,
+    startsAt: auction.startsAt,
+    endsAt: auction.endsAt,
+    startingPrice: auction.startingPrice,
+    currentPrice: auction.startingPrice,
+    bidCount: 0,
+    lastSeq: 0,
+    leadingBidId: null,
+    leaderId: null,
+    leaderAmount: null,
+    acceptedBids: [],
+  };
+}
