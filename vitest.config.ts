@@ -17,6 +17,9 @@ const swcPlugin = () =>
 // module, or type-graphql's `instanceof GraphQLScalarType` checks fail across two copies.
 const resolve = { alias: [{ find: /^graphql$/, replacement: fileURLToPath(new URL('node_modules/graphql/index.js', import.meta.url)) }] };
 
+/** Where a CI run writes its JSON report (git ignores it; .ci/run reads it). */
+const CI_TEST_REPORT = 'test-results/vitest.json';
+
 export default defineConfig({
   resolve,
   oxc: false,
@@ -26,6 +29,8 @@ export default defineConfig({
     // kafkajs 2.2.4 schedules a timer at (-1 - Date.now()) ms on every connection (tulios/kafkajs#1751);
     // Node runs it at 1 ms, as kafkajs means, but warns each time.
     execArgv: ['--disable-warning=TimeoutNegativeWarning'],
+    // In CI a JSON report too, from which .ci/run checks the skipped tests against .ci/skipped-tests-allowed.
+    reporters: process.env.CI === 'true' ? ['default', ['json', { outputFile: CI_TEST_REPORT }]] : ['default'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

@@ -22,12 +22,12 @@ describe.skipIf(testTarget() !== 'embedded')('the server process (run once, on t
       const client = await connect(server.url!.replace(/^http/, 'ws'));
       const closed = new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
       const exited = once(server.child, 'exit') as Promise<[number | null, string | null]>;
-      const startedAt = Date.now();
       server.child.kill('SIGTERM');
 
+      // Past its grace period the process would exit 1 through the backstop, saying so: exit 0
+      // without that line is the drain finishing in time, measured by the process's own clock.
       const [code] = await exited;
       expect(code, server.output.join('\n')).toBe(0);
-      expect(Date.now() - startedAt).toBeLessThan(5_000);
       expect(await closed).toBe(1001);
       expect(server.output.join('\n')).not.toMatch(/shutdown took too long/);
     } finally {

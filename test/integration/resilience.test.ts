@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,6 +12,8 @@ import { startKafkaMock, type KafkaMock } from '../support/kafka-mock.js';
 import { AuctionBidsDocument, PlaceBidDocument } from '../generated/graphql.js';
 import { injectPublishFaults, landThenTimeOut, refuse } from '../support/publish-faults.js';
 import { bidPlacedNow } from '../support/bid-messages.js';
+import { servicesOrSkip } from '../support/services.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const onServices = testTarget() === 'services';
 const cents = (amount: string) => Math.round(Number(amount) * 100);
@@ -26,16 +27,16 @@ async function liveAuction(url: string, auctionId: string) {
   return auction!;
 }
 
-/** Waits until Postgres holds `count` bids of the auction. */
-async function persistedCount(app: TestApp, auctionId: string, count: number, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  let rows = await app.deps.db.bid.findMany({ where: { auctionId } });
-  while (rows.length < count && Date.now() < deadline) {
-    await sleep(50);
-    rows = await app.deps.db.bid.findMany({ where: { auctionId } });
-  }
-  return rows;
-}
+/** Waits until Postgres holds at least `count` bids of the auction, and returns them. */
+const persistedCount = (app: TestApp, auctionId: string, count: number, timeoutMs = 20_000) =>
+  vi.waitFor(
+    async () => {
+      const rows = await app.deps.db.bid.findMany({ where: { auctionId } });
+      expect(rows.length, `persisted bids of ${auctionId}`).toBeGreaterThanOrEqual(count);
+      return rows;
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 
 describeApp('resilience', () => {
   describe('when the bid log refuses or times out', () => {
@@ -217,6 +218,59 @@ describeApp('resilience', () => {
     });
   });
 
+  describe('when the price book is unreachable', () => {
+    let app: TestApp | undefined;
+    let proxy: TcpProxy | undefined;
+    afterAll(async () => {
+      await app?.close();
+      await proxy?.close();
+    });
+
+    // On services the app reaches Redis through a relay the test cuts, a real outage; the embedded
+    // price book lives in the process, so there its calls are made to fail instead.
+    it('answers a bid UNAVAILABLE with nothing accepted, and takes the same key as a new bid once it is back', async () => {
+      const services = servicesOrSkip();
+      if (onServices && services.available) proxy = await startTcpProxy(services.redisUrl);
+      const running = (app = await startTestApp({ env: proxy ? { REDIS_URL: proxy.url } : {} }));
+      const { seller, alice, bob } = await signUpCast(running.url);
+      const auction = await createAuction(running.url, seller, { startingPrice: '10.00' });
+      const first = await placeBid(running.url, alice, auction.id, '10.00');
+      expect(first.errors).toBeUndefined();
+
+      const book = running.deps.priceBook;
+      const placeBidOnBook = book.placeBid;
+      if (proxy) await proxy.cut();
+      else book.placeBid = () => Promise.reject(new Error('price book unreachable'));
+      const key = randomUUID();
+      try {
+        const refused = await placeBid(running.url, bob, auction.id, '12.00', key);
+        expect(refused.data?.placeBid ?? null).toBeNull();
+        expect(refused.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+      } finally {
+        if (proxy) await proxy.restore();
+        else book.placeBid = placeBidOnBook;
+      }
+
+      // The refused attempt left no trace: once the book answers again, its key places a bid of its
+      // own with the next seq. Until the client has reconnected, a retry is refused UNAVAILABLE again.
+      const resumed = await vi.waitFor(
+        async () => {
+          const result = await placeBid(running.url, bob, auction.id, '12.00', key);
+          expect(result.errors).toBeUndefined();
+          return result.data!.placeBid;
+        },
+        { timeout: 20_000, interval: 100 },
+      );
+      expect(resumed.bid).toMatchObject({ amount: '12.00', seq: 2, status: 'LEADING' });
+      expect(resumed.auction).toMatchObject({ currentPrice: '12.00', bidCount: 2, lastSeq: 2 });
+      const rows = await persistedCount(running, auction.id, 2);
+      expect(rows.map((r) => [r.seq, r.id]).sort()).toEqual([
+        [1, first.data!.placeBid.bid.id],
+        [2, resumed.bid.id],
+      ]);
+    });
+  });
+
   describe('when the price book loses its state', () => {
     let app: TestApp;
     let seller: TestUser;
@@ -346,7 +400,8 @@ describeApp('resilience', () => {
       for (let i = 1; i < bySeq.length; i++) expect(cents(bySeq[i]!.amount)).toBeGreaterThan(cents(bySeq[i - 1]!.amount));
 
       const rows = await persistedCount(gateway, auction.id, accepted.length, 45_000);
-      await sleep(500); // room for a doubled delivery to show up as an extra row
+      // Once the group has committed the end of the log, no delivery is left to double anything.
+      await vi.waitFor(async () => expect(await gateway.deps.bidLog.isCaughtUp(auction.id)).toBe(true), { timeout: 20_000, interval: 50 });
       const final = await gateway.deps.db.bid.findMany({ where: { auctionId: auction.id } });
       expect(rows.length).toBe(accepted.length);
       expect(final.length).toBe(accepted.length);

@@ -5,7 +5,7 @@ import type { DestinationStream } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startApp, type App, type Role } from '../../src/app.js';
-import type { Clock } from '../../src/domain/clock.js';
+import type { Clock } from '../../src/ports/clock.js';
 import { describe } from 'vitest';
 import { createScratchDatabase, servicesOrSkip } from './services.js';
 

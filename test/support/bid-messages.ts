@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BidPlacedMessage } from '../../src/services/ports.js';
+import type { BidPlacedMessage } from '../../src/ports/bid-log.js';
 
 /** A well-formed BidPlaced log message for the seq-th bid on an auction, by a new bidder, now. */
 export function bidPlacedNow(auctionId: string, seq: number): BidPlacedMessage {

@@ -1,4 +1,4 @@
-import type { LogBatch, LogConsumer } from '../../src/workers/log-consumer.js';
+import type { LogBatch, LogConsumer } from '../../src/ports/log-consumer.js';
 
 /** A consumer that hands the worker's handler to the test instead of reading a log. */
 export function handOverConsumer(): LogConsumer & { deliver(batch: LogBatch): Promise<void> } {

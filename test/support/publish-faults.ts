@@ -1,5 +1,5 @@
 import type { App } from '../../src/app.js';
-import type { BidLog, BidPlacedMessage } from '../../src/services/ports.js';
+import type { BidLog, BidPlacedMessage } from '../../src/ports/bid-log.js';
 
 type Publish = BidLog['publish'];
 

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { BidNotLoggedError, createBidFinisher } from '../../src/services/bids/bid-finisher.js';
-import type { BidLog, BidPlacedMessage } from '../../src/services/ports.js';
+import type { BidLog, BidPlacedMessage } from '../../src/ports/bid-log.js';
 import { bidPlacedNow } from '../support/bid-messages.js';
 
 /** A bid log whose every publish waits for the test to settle it. */

@@ -4,16 +4,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMemoryBidLog } from '../../src/adapters/memory/memory-bid-log.js';
 import { createMemoryDeadLetterQueue, type MemoryDeadLetterQueue } from '../../src/adapters/memory/memory-dlq.js';
 import { openDatabase, type Database } from '../../src/adapters/postgres/database.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import type { BidPlacedMessage, LiveAuctionEvent, LiveEvents } from '../../src/services/ports.js';
+import type { BidPlacedMessage } from '../../src/ports/bid-log.js';
+import type { LiveAuctionEvent, LiveEvents } from '../../src/ports/live-events.js';
 import { createLiveEvents } from '../../src/adapters/live/live-events.js';
 import { createMemoryTransport } from '../../src/adapters/live/memory-transport.js';
 import { InvalidBidMessageError, parseBidPlaced } from '../../src/workers/bid-message.js';
 import { createBidWorker, persistBidBatch } from '../../src/workers/bid-worker.js';
-import type { LogMessage } from '../../src/workers/log-consumer.js';
+import type { DeadLetterQueue, LogMessage } from '../../src/ports/log-consumer.js';
 import { handOverConsumer } from '../support/hand-over-consumer.js';
 
 const logger = pino({ level: 'silent' });
@@ -272,6 +274,39 @@ describe('persisting the bid log', () => {
       expect(dlq.letters[0]?.reason).toMatch(/refused by Postgres \(23503\)/);
       expect(await db.bid.count({ where: { auctionId } })).toBe(1);
     });
+  });
+
+  it('commits nothing while a dead letter cannot be published, and dead-letters it once on the redelivery', async () => {
+    const log = createMemoryBidLog({ partitions: 1 });
+    const unstorable = bidPlaced(auctionId, bidderId, 1);
+    unstorable.bid.idempotencyKey = 'key\u0000with NUL';
+    const good = bidPlaced(auctionId, bidderId, 2);
+    await log.publish(unstorable, { timeoutMs: 100 });
+    await log.publish(good, { timeoutMs: 100 });
+
+    const letters = createMemoryDeadLetterQueue();
+    const caughtUpAtAttempt: boolean[] = [];
+    const flaky: DeadLetterQueue = {
+      publish: async (raw, reason) => {
+        caughtUpAtAttempt.push(await log.isCaughtUp(auctionId));
+        if (caughtUpAtAttempt.length === 1) throw new Error('dead-letter topic unavailable');
+        await letters.publish(raw, reason);
+      },
+    };
+    const worker = createBidWorker({ db, consumer: log.consumer('bid-persister'), dlq: flaky, live: createLiveEvents(createMemoryTransport(), { keyPrefix: '', logger }), logger });
+    await worker.start();
+    try {
+      await vi.waitFor(async () => expect(await log.isCaughtUp(auctionId)).toBe(true), { timeout: 10_000, interval: 20 });
+    } finally {
+      await worker.stop();
+    }
+
+    // The failed attempt left the batch uncommitted: the second attempt still found it so.
+    expect(caughtUpAtAttempt).toEqual([false, false]);
+    expect(letters.letters.map((l) => [l.raw.offset, l.raw.key])).toEqual([['0', auctionId]]);
+    expect(letters.letters[0]?.reason).toMatch(/^bid\.idempotencyKey:/);
+    // The good bid of the same batch was written on each delivery, and exists once.
+    expect((await db.bid.findMany({ where: { auctionId } })).map((b) => b.id)).toEqual([good.id]);
   });
 
   it('lets a database outage fail the batch so that it is delivered again', async () => {

@@ -103,6 +103,37 @@ describe('configuration errors', () => {
     ]);
   });
 
+  it('requires JWT_SECRET in production, and only there', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['JWT_SECRET: required in production']);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: '  ' })).toEqual(['JWT_SECRET: must be at least 32 characters']);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }, false).auth.jwtSecret).toBe('x'.repeat(32));
+    expect(loadConfig({ NODE_ENV: 'development' }, false).auth.jwtSecret).toBeUndefined();
+  });
+
+  it.each([
+    [{ TWILIO_ACCOUNT_SID: 'AC123' }],
+    [{ TWILIO_AUTH_TOKEN: 'secret-token' }],
+    [{ TWILIO_ACCOUNT_SID: 'AC123', TWILIO_FROM_NUMBER: '+15005550006' }],
+  ])('wants both Twilio credentials or neither, refusing %j', (env) => {
+    expect(problemsOf(env)).toEqual(['TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: set both or neither']);
+  });
+
+  it('wants a sender with Twilio credentials, and takes either kind', () => {
+    const credentials = { TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'secret-token' };
+    expect(problemsOf(credentials)).toEqual(['TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: required with Twilio credentials']);
+    expect(loadConfig({ ...credentials, TWILIO_FROM_NUMBER: '+15005550006' }, false).twilio).toMatchObject({ accountSid: 'AC123', from: '+15005550006' });
+    expect(loadConfig({ ...credentials, TWILIO_MESSAGING_SERVICE_SID: 'MG123' }, false).twilio).toMatchObject({ messagingServiceSid: 'MG123' });
+    expect(loadConfig({}, false).twilio).toBeUndefined();
+  });
+
+  it('reports the rules between variables together with every other problem, at once', () => {
+    expect(problemsOf({ NODE_ENV: 'production', PORT: 'abc', TWILIO_AUTH_TOKEN: 'secret-token' })).toEqual([
+      'PORT: must be a number (got "abc")',
+      'JWT_SECRET: required in production',
+      'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: set both or neither',
+    ]);
+  });
+
   it("reports every bad entry of a list on its variable's one line", () => {
     const [problem, ...others] = problemsOf({ CORS_ORIGINS: 'ftp://files.example.com,not an origin' });
     expect(others).toEqual([]);

@@ -13,7 +13,7 @@ function thrownBy(call: () => unknown): unknown {
   throw new Error('expected the call to throw');
 }
 
-const badUserInput = (field: string) => expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field }) });
+const badUserInput = (field: string) => expect.objectContaining({ code: 'BAD_USER_INPUT', details: expect.objectContaining({ field }) });
 
 describe('cursors', () => {
   const ID = '7b0c3e52-52f4-4a36-9d6b-0c7f4a1e2d33';

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { createKafkaBidLog } from '../../src/adapters/kafka/kafka-bid-log.js';
 import { createKafkaLogConsumer } from '../../src/adapters/kafka/kafka-consumer.js';
 import { createKafkaDeadLetterQueue } from '../../src/adapters/kafka/kafka-dlq.js';
-import type { BidLog, BidPlacedMessage } from '../../src/services/ports.js';
-import type { LogBatch, LogConsumer } from '../../src/workers/log-consumer.js';
+import type { BidLog, BidPlacedMessage } from '../../src/ports/bid-log.js';
+import type { LogBatch, LogConsumer } from '../../src/ports/log-consumer.js';
 import { kafkaMockUnavailableReason, startKafkaMock, type KafkaMock } from '../support/kafka-mock.js';
 import { bidPlacedNow } from '../support/bid-messages.js';
 
@@ -159,21 +159,20 @@ describe('the bid log on Kafka', () => {
     });
   });
 
-  it('rejects a publish within its timeout once the brokers are gone', async () => {
+  it('rejects a publish at its deadline once the brokers are gone, rather than when kafkajs gives up', async () => {
     const own = await startKafkaMock({ topics: [{ name: 'bid-events', partitions: PARTITIONS }] });
     const log = await createKafkaBidLog({ brokers: own.brokers, clientId: 'kafka-bid-log-test', logger });
     closers.push(() => log.close());
     await log.publish(bidPlacedNow(randomUUID(), 1), { timeoutMs: 5_000 });
     await own.stop();
 
-    const started = performance.now();
-    await expect(log.publish(bidPlacedNow(randomUUID(), 1), { timeoutMs: 1_000 })).rejects.toThrow();
-    expect(performance.now() - started).toBeLessThan(1_500);
+    // kafkajs' first retry alone waits about 100 ms: a 50 ms deadline can only end in the deadline's error.
+    const message = bidPlacedNow(randomUUID(), 1);
+    await expect(log.publish(message, { timeoutMs: 50 })).rejects.toThrow(`publishing bid ${message.id} to bid-events took longer than 50 ms`);
   });
 
-  it('refuses to start when no broker answers, instead of hanging', async () => {
-    const started = performance.now();
-    await expect(createKafkaBidLog({ brokers: ['127.0.0.1:1'], clientId: 'kafka-bid-log-test', logger })).rejects.toThrow();
-    expect(performance.now() - started).toBeLessThan(15_000);
+  it('refuses to start when no broker answers, naming the connection it could not make', async () => {
+    // A hang instead would fail on the test's own timeout.
+    await expect(createKafkaBidLog({ brokers: ['127.0.0.1:1'], clientId: 'kafka-bid-log-test', logger })).rejects.toThrow(/ECONNREFUSED|127\.0\.0\.1:1/);
   });
 });

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLiveEvents, type LiveTransport } from '../../src/adapters/live/live-events.js';
 import { createMemoryTransport } from '../../src/adapters/live/memory-transport.js';
 import { createRedisTransport } from '../../src/adapters/live/redis-transport.js';
 import { AppError } from '../../src/domain/errors.js';
-import type { LiveAuctionEvent, LiveEvents } from '../../src/services/ports.js';
+import type { LiveAuctionEvent, LiveEvents } from '../../src/ports/live-events.js';
 import { REDIS_URL, redisSkipReason } from '../support/redis.js';
 
 const logger = pino({ level: 'silent' });
@@ -82,13 +82,15 @@ describe.each(pairs)('the $name live events', ({ skip, open }) => {
     const { publisher, subscriber } = await open();
     const auctionId = randomUUID();
     const [first, second] = [await subscriber.auctionEvents(auctionId), await subscriber.auctionEvents(auctionId)];
-    const elsewhere = await subscriber.auctionEvents(randomUUID());
+    const otherAuctionId = randomUUID();
+    const elsewhere = await subscriber.auctionEvents(otherAuctionId);
 
     await publisher.publishAuctionEvents([1, 2, 3].map((seq) => event(auctionId, seq)));
     expect((await take(first!, 3)).map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(await take(second!, 3)).toEqual([1, 2, 3].map((seq) => event(auctionId, seq)));
-    const nothing = await Promise.race([elsewhere.next(), sleep(200).then(() => 'nothing')]);
-    expect(nothing).toBe('nothing');
+    // Published after the others, the other auction's own event must be the first its watcher reads.
+    await publisher.publishAuctionEvents([event(otherAuctionId, 1)]);
+    expect(await take(elsewhere, 1)).toEqual([event(otherAuctionId, 1)]);
     await Promise.all([first!.return!(), second!.return!(), elsewhere.return!()]);
   });
 
@@ -101,7 +103,10 @@ describe.each(pairs)('the $name live events', ({ skip, open }) => {
 
     await publisher.publishOutbids([notice]);
     expect(await take(aliceWatch, 1)).toEqual([notice]);
-    expect(await Promise.race([bobWatch.next(), sleep(200).then(() => 'nothing')])).toBe('nothing');
+    // Bob's own notice, published after Alice's, must be the first he reads.
+    const bobsNotice = { ...notice, userId: bob, seq: 3 };
+    await publisher.publishOutbids([bobsNotice]);
+    expect(await take(bobWatch, 1)).toEqual([bobsNotice]);
     await Promise.all([aliceWatch.return!(), bobWatch.return!()]);
   });
 
@@ -114,12 +119,12 @@ describe.each(pairs)('the $name live events', ({ skip, open }) => {
     const waiting = watchers[0]!.next();
 
     await watchers[0]!.return!();
-    expect(await Promise.race([waiting, sleep(1_000).then(() => 'still waiting')])).toEqual({ done: true, value: undefined });
+    // No event is ever published here: only return() can end the wait.
+    expect(await waiting).toEqual({ done: true, value: undefined });
     if (!Number.isNaN(await subscriptions(channel))) {
       expect(await subscriptions(channel)).toBe(1);
       await watchers[1]!.return!();
-      await sleep(100);
-      expect(await subscriptions(channel)).toBe(0);
+      await vi.waitFor(async () => expect(await subscriptions(channel)).toBe(0), { timeout: 5_000, interval: 20 });
     }
   });
 });

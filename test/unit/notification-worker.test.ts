@@ -7,7 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handOverConsumer } from '../support/hand-over-consumer.js';
 import { openDatabase, type Database } from '../../src/adapters/postgres/database.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { SmsError, type BidPlacedMessage, type LiveEvents, type LiveOutbid, type SmsMessage, type SmsSender } from '../../src/services/ports.js';
+import { SmsError, type SmsMessage, type SmsSender } from '../../src/ports/sms.js';
+import type { BidPlacedMessage } from '../../src/ports/bid-log.js';
+import type { LiveEvents, LiveOutbid } from '../../src/ports/live-events.js';
 import { recordSmsStatus } from '../../src/services/notifications/record-sms-status.js';
 import { createNotificationWorker, notifyOutbids, type NotifierDeps } from '../../src/workers/notification-worker.js';
 

@@ -3,8 +3,10 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryPriceBook } from '../../src/adapters/memory/memory-price-book.js';
 import { createRedisPriceBook } from '../../src/adapters/redis/redis-price-book.js';
+import { PLACE_BID_LUA } from '../../src/adapters/redis/price-book-scripts.js';
 import { REDIS_URL, redisSkipReason as redisUnavailable } from '../support/redis.js';
-import type { BidCommand, BidDecision, BidPlacedMessage, BookEntry, PriceBook } from '../../src/services/ports.js';
+import type { BidCommand, BidDecision, BookEntry, PriceBook } from '../../src/ports/price-book.js';
+import type { BidPlacedMessage } from '../../src/ports/bid-log.js';
 
 // One suite, two implementations: the in-process book must decide exactly as the Redis scripts do.
 
@@ -127,6 +129,7 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
     const before = Date.now();
 
     const message = accepted(await book.placeBid(command));
+    const after = Date.now();
 
     expect(message).toEqual({
       v: 1,
@@ -143,7 +146,9 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
       previousLeader: null,
     });
     expect(new Date(message.at).toISOString()).toBe(message.at);
-    expect(Math.abs(Date.parse(message.at) - before)).toBeLessThan(5_000);
+    // Stamped when the book decided, on its clock: the Redis server's, which is this machine's.
+    expect(Date.parse(message.at)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(message.at)).toBeLessThanOrEqual(after);
     expect(await liveOf(auction.auctionId)).toEqual({
       currentPrice: 10_00,
       bidCount: 1,
@@ -250,12 +255,45 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
     await book.load(auction);
     const command = bid(auction, 10_00);
     const original = accepted(await book.placeBid(command));
-    accepted(await book.placeBid(bid(auction, 11_00, { bidderId: 'bob' })));
+    const outbid = accepted(await book.placeBid(bid(auction, 11_00, { bidderId: 'bob' })));
+    const before = await liveOf(auction.auctionId);
 
     const retry = await book.placeBid({ ...command, bidId: randomUUID() });
 
     expect(retry).toEqual({ outcome: 'DUPLICATE', message: original });
-    expect((await liveOf(auction.auctionId))?.lastSeq).toBe(2);
+    expect(await liveOf(auction.auctionId)).toEqual(before);
+    expect(before).toMatchObject({ lastSeq: 2, leadingBidId: outbid.id });
+  });
+
+  it('answers a retried key after the auction was cancelled with the original message, and accepts nothing new', async () => {
+    const auction = entry();
+    await book.load(auction);
+    const command = bid(auction, 10_00);
+    const original = accepted(await book.placeBid(command));
+    await book.cancel(auction.auctionId);
+    const before = await liveOf(auction.auctionId);
+
+    expect(await book.placeBid({ ...command, bidId: randomUUID() })).toEqual({ outcome: 'DUPLICATE', message: original });
+    expect(await book.placeBid({ ...command, amount: 11_00 })).toEqual({ outcome: 'KEY_REUSED' });
+    expect(await book.placeBid(bid(auction, 20_00, { bidderId: 'bob' }))).toEqual({ outcome: 'NOT_ACTIVE', status: 'CANCELLED' });
+    expect(await liveOf(auction.auctionId)).toEqual(before);
+  });
+
+  it('accepts exactly one of two equal bids that race, refusing the other with the next minimum', async () => {
+    const other = h.open();
+    // Twenty rounds: either bid may win a round, never both.
+    for (let round = 0; round < 20; round++) {
+      const auction = entry();
+      await book.load(auction);
+      const [first, second] = [bid(auction, 10_00, { bidderId: 'alice' }), bid(auction, 10_00, { bidderId: 'bob' })];
+      const decisions = await Promise.all([book.placeBid(first), other.placeBid(second)]);
+
+      expect(decisions.map((d) => d.outcome).sort()).toEqual(['ACCEPTED', 'TOO_LOW']);
+      expect(decisions.find((d) => d.outcome === 'TOO_LOW')).toEqual({ outcome: 'TOO_LOW', minimumNextBid: 10_50 });
+      const winner = decisions.flatMap((d) => (d.outcome === 'ACCEPTED' ? [d.message] : []))[0]!;
+      expect(winner).toMatchObject({ seq: 1, bidCount: 1, previousLeader: null });
+      expect(await liveOf(auction.auctionId)).toMatchObject({ currentPrice: 10_00, bidCount: 1, lastSeq: 1, leadingBidId: winner.id, leaderId: winner.bid.bidderId });
+    }
   });
 
   it('refuses a key reused with a different amount or maximum', async () => {
@@ -414,6 +452,109 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
   });
 });
 
+// How the place-bid script reads the time; the Redis book below swaps it for a time the test picks.
+const REDIS_TIME = "local time = redis.call('TIME')";
+
+/** A Redis price book on the shared store whose script reads `nowMs` instead of the Redis server's TIME. */
+function redisBookAt(prefix: string, nowMs: number): PriceBook {
+  const redis = new Redis(REDIS_URL);
+  const define = redis.defineCommand.bind(redis);
+  const fixed = `local time = {'${Math.floor(nowMs / 1000)}', '${(nowMs % 1000) * 1000}'}`;
+  redis.defineCommand = (name, definition) => define(name, { ...definition, lua: definition.lua.replace(REDIS_TIME, fixed) });
+  return createRedisPriceBook({ redis, keyPrefix: prefix, ownsConnection: true });
+}
+
+/** One store, judged at whatever instant a test asks for. */
+interface ClockedHarness {
+  at(nowMs: number): PriceBook;
+  dispose(): Promise<void>;
+}
+
+const clockedFactories: Array<{ name: string; skipReason: string | null; create(): ClockedHarness }> = [
+  {
+    name: 'memory',
+    skipReason: null,
+    create() {
+      let now = 0;
+      const book = createMemoryPriceBook({ clock: () => now });
+      return {
+        at(nowMs) {
+          now = nowMs;
+          return book;
+        },
+        dispose: () => book.close(),
+      };
+    },
+  },
+  {
+    name: 'redis',
+    skipReason: redisSkipReason,
+    create() {
+      const prefix = `auction_test:price-book-clock:${randomUUID()}:`;
+      const books: PriceBook[] = [];
+      return {
+        at(nowMs) {
+          const book = redisBookAt(prefix, nowMs);
+          books.push(book);
+          return book;
+        },
+        async dispose() {
+          const redis = new Redis(REDIS_URL);
+          await deleteByPrefix(redis, prefix);
+          await redis.quit();
+          await Promise.all(books.map((b) => b.close()));
+        },
+      };
+    },
+  },
+];
+
+describe.each(clockedFactories)("the $name price book at the edges of an auction's time", ({ skipReason, create }) => {
+  const T = Date.UTC(2030, 0, 1, 12);
+  let h: ClockedHarness;
+  beforeEach((ctx) => {
+    if (skipReason !== null) ctx.skip(skipReason);
+    h = create();
+  });
+  afterEach(async () => {
+    await h?.dispose();
+  });
+
+  it('still reads the time the way this suite replaces it', () => {
+    expect(PLACE_BID_LUA).toContain(REDIS_TIME);
+  });
+
+  it('accepts a bid one millisecond before endsAt, stamped with that instant, and refuses one at exactly endsAt as ENDED', async () => {
+    const auction = entry({ startsAt: new Date(T - HOUR), endsAt: new Date(T) });
+    await h.at(T - HOUR).load(auction);
+
+    const last = accepted(await h.at(T - 1).placeBid(bid(auction, 10_00)));
+    expect(last.at).toBe(new Date(T - 1).toISOString());
+    expect(await h.at(T).placeBid(bid(auction, 20_00, { bidderId: 'bob' }))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+  });
+
+  it('refuses a bid one millisecond before startsAt as SCHEDULED, and accepts one at exactly startsAt', async () => {
+    const auction = entry({ startsAt: new Date(T), endsAt: new Date(T + HOUR) });
+    await h.at(T - HOUR).load(auction);
+
+    expect(await h.at(T - 1).placeBid(bid(auction, 10_00))).toEqual({ outcome: 'NOT_ACTIVE', status: 'SCHEDULED' });
+    expect(accepted(await h.at(T).placeBid(bid(auction, 10_00))).at).toBe(new Date(T).toISOString());
+  });
+
+  it('answers a retried key after the auction ended with the original message, and accepts nothing new', async () => {
+    const auction = entry({ startsAt: new Date(T - HOUR), endsAt: new Date(T) });
+    await h.at(T - HOUR).load(auction);
+    const command = bid(auction, 10_00);
+    const original = accepted(await h.at(T - 1_000).placeBid(command));
+
+    const after = h.at(T + HOUR);
+    expect(await after.placeBid({ ...command, bidId: randomUUID() })).toEqual({ outcome: 'DUPLICATE', message: original });
+    expect(await after.placeBid({ ...command, amount: 12_00 })).toEqual({ outcome: 'KEY_REUSED' });
+    expect(await after.placeBid(bid(auction, 20_00, { bidderId: 'bob' }))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+    expect((await after.peek([auction.auctionId])).get(auction.auctionId)).toMatchObject({ bidCount: 1, lastSeq: 1, leadingBidId: original.id });
+  });
+});
+
 describe('the memory price book', () => {
   it('forgets a recent bid once its time to live has passed', async () => {
     let now = Date.now();
@@ -439,6 +580,25 @@ describe('the memory price book', () => {
 });
 
 describe('the redis price book', () => {
+  it("judges on the Redis server's TIME: an auction ending at the server's present is over, one starting then is running", async (ctx) => {
+    if (redisSkipReason !== null) ctx.skip(redisSkipReason);
+    const h = factories.find((f) => f.name === 'redis')!.create();
+    try {
+      const [seconds, micros] = await h.redis!.time();
+      const serverNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      // The script runs after TIME was read, so its own TIME is at or past serverNow.
+      const ending = entry({ startsAt: new Date(serverNow - HOUR), endsAt: new Date(serverNow) });
+      const starting = entry({ startsAt: new Date(serverNow), endsAt: new Date(serverNow + HOUR) });
+      await h.book.load(ending);
+      await h.book.load(starting);
+
+      expect(await h.book.placeBid(bid(ending, 10_00))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+      expect(Date.parse(accepted(await h.book.placeBid(bid(starting, 10_00))).at)).toBeGreaterThanOrEqual(serverNow);
+    } finally {
+      await h.dispose();
+    }
+  });
+
   it('keeps the keys of an auction in one hash slot, expiring a week after it ends', async (ctx) => {
     if (redisSkipReason !== null) ctx.skip(redisSkipReason);
     const h = factories.find((f) => f.name === 'redis')!.create();

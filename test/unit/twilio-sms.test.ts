@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTwilioSms } from '../../src/adapters/twilio/twilio-sms.js';
-import { SmsError, type SmsSender } from '../../src/services/ports.js';
+import { SmsError, type SmsSender } from '../../src/ports/sms.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
 
 const accountSid = `AC${'1'.repeat(32)}`;
