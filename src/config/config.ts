@@ -212,11 +212,20 @@ export interface Config {
     maxQueryComplexity: number;
     /** What a document may hold, checked before it is parsed in full, validated or expanded. */
     document: {
+      /** UTF-8 bytes of the document's text. */
       maxBytes: number;
+      /** Lexical tokens; the parser gives up at the first one past this. */
       maxTokens: number;
+      /** Aliased fields, as written. */
       maxAliases: number;
+      /** Directives, as written. */
       maxDirectives: number;
+      /** Selections (fields, fragment spreads, inline fragments) once every fragment spread is replaced by its fragment. */
       maxExpandedFields: number;
+      /**
+       * Fields that repeat a response path already selected. Validation checks every two fields on
+       * one path against each other, so the repeats, not the fields, are what make it slow.
+       */
       maxRepeatedFields: number;
     };
     signIn: { perEmail: number; perIp: number; windowSeconds: number };

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { Kind, parse, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionSetNode } from 'graphql';
 import { AppError, ErrorCode } from '../domain/errors.js';
 import { toGraphQLError } from './errors.js';
+import type { Config } from '../config/config.js';
 
 /**
  * What a document may hold before anything parses it in full, validates it or expands its
@@ -9,23 +10,7 @@ import { toGraphQLError } from './errors.js';
  * all walk the document with its fragments expanded in place, so a kilobyte of fragments that
  * spread each other twice is a billion fields to them: these limits are measured without that walk.
  */
-export interface DocumentLimits {
-  /** UTF-8 bytes of the document's text. */
-  maxBytes: number;
-  /** Lexical tokens; the parser gives up at the first one past this. */
-  maxTokens: number;
-  /** Aliased fields, as written. */
-  maxAliases: number;
-  /** Directives, as written. */
-  maxDirectives: number;
-  /** Selections (fields, fragment spreads, inline fragments) once every fragment spread is replaced by its fragment. */
-  maxExpandedFields: number;
-  /**
-   * Fields that repeat a response path already selected. Validation checks every two fields on
-   * one path against each other, so the repeats, not the fields, are what make it slow.
-   */
-  maxRepeatedFields: number;
-}
+export type DocumentLimits = Config['limits']['document'];
 
 /** extensions.reason of a refused document, beside code BAD_USER_INPUT. */
 export type DocumentRefusal =
