@@ -2,16 +2,11 @@ import fc from 'fast-check';
 import { GraphQLError, Kind, parse, visit, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
+import { loadConfig } from '../../src/config/config.js';
 import { measureDocument, parseWithinLimits, repeatedFields, type DocumentLimits } from '../../src/http/document-limits.js';
 
-const limits: DocumentLimits = {
-  maxBytes: 32_768,
-  maxTokens: 3_000,
-  maxAliases: 50,
-  maxDirectives: 50,
-  maxExpandedFields: 2_000,
-  maxRepeatedFields: 50,
-};
+// The defaults a gateway starts with (test/unit/config-limits.test.ts spells them out).
+const limits: DocumentLimits = loadConfig({}, false).limits.document;
 
 /** The document of the incident: each fragment spreads the next twice, `levels` deep, about 1 KB at 30. */
 function doublingFragments(levels: number): string {
