@@ -7,6 +7,7 @@ import { PLACE_BID_LUA } from '../../src/adapters/redis/price-book-scripts.js';
 import { REDIS_URL, redisSkipReason as redisUnavailable } from '../support/redis.js';
 import type { BidCommand, BidDecision, BookEntry, PriceBook } from '../../src/ports/price-book.js';
 import type { BidPlacedMessage } from '../../src/ports/bid-log.js';
+import { freshBookEntry } from '../../src/services/bids/book-entry.js';
 
 // One suite, two implementations: the in-process book must decide exactly as the Redis scripts do.
 
@@ -72,22 +73,15 @@ async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
 
 function entry(overrides: Partial<BookEntry> = {}): BookEntry {
   const now = Date.now();
-  return {
-    auctionId: randomUUID(),
+  const fresh = freshBookEntry({
+    id: randomUUID(),
     sellerId: 'seller',
     state: 'OPEN',
     startsAt: new Date(now - HOUR),
     endsAt: new Date(now + HOUR),
     startingPrice: 10_00,
-    currentPrice: 10_00,
-    bidCount: 0,
-    lastSeq: 0,
-    leadingBidId: null,
-    leaderId: null,
-    leaderAmount: null,
-    acceptedBids: [],
-    ...overrides,
-  };
+  });
+  return { ...fresh, ...overrides };
 }
 
 function bid(auction: BookEntry, amount: number, overrides: Partial<BidCommand> = {}): BidCommand {
