@@ -373,6 +373,7 @@ async function run(cleanups: Array<() => Promise<unknown>>): Promise<void> {
       currentPrice: 100,
       startsAt: now,
       endsAt: new Date(endsAt),
+      scheduledEndsAt: new Date(endsAt),
     })),
   });
   await Promise.all(

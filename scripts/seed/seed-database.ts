@@ -142,9 +142,9 @@ async function insertAuctions(db: PrismaClient, batch: PlannedAuction[]): Promis
   // Inserted as created, with no bid: the bids then move price, count and seq forward as the worker does.
   await db.$executeRaw`
     INSERT INTO auctions (id, seller_id, title, description, currency, starting_price, reserve_price, buy_now_price,
-      starts_at, ends_at, soft_close_seconds, current_price, created_at, updated_at)
+      starts_at, ends_at, scheduled_ends_at, soft_close_seconds, current_price, created_at, updated_at)
     SELECT id, seller_id, title, description, currency, starting_price, reserve_price, buy_now_price,
-      starts_at, ends_at, soft_close_seconds, starting_price, created_at, now()
+      starts_at, ends_at, ends_at, soft_close_seconds, starting_price, created_at, now()
     FROM unnest(
       ${column((a) => a.id)}::uuid[], ${column((a) => a.sellerId)}::uuid[], ${column((a) => a.title)}::text[],
       ${column((a) => a.description)}::text[], ${column((a) => a.currency)}::text[], ${column((a) => a.startingPrice)}::int[],

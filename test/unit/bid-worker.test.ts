@@ -82,6 +82,7 @@ describe('persisting the bid log', () => {
           currentPrice: 1000,
           startsAt: new Date(T0 - 60_000),
           endsAt: new Date(at(3600)),
+          scheduledEndsAt: new Date(at(3600)),
         },
       })
     ).id;
@@ -137,7 +138,7 @@ describe('persisting the bid log', () => {
 
   it("scopes a bidder's idempotency key to one auction: the same key on another auction persists a bid of its own", async () => {
     const other = await db.auction.create({
-      data: { sellerId: (await auction()).sellerId, title: 'Lens', description: '50 mm', currency: 'USD', startingPrice: 1000, currentPrice: 1000, startsAt: new Date(T0 - 60_000), endsAt: new Date(at(3600)) },
+      data: { sellerId: (await auction()).sellerId, title: 'Lens', description: '50 mm', currency: 'USD', startingPrice: 1000, currentPrice: 1000, startsAt: new Date(T0 - 60_000), endsAt: new Date(at(3600)), scheduledEndsAt: new Date(at(3600)) },
     });
     const here = bidPlaced(auctionId, bidderId, 1);
     const there = bidPlaced(other.id, bidderId, 1);

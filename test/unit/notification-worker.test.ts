@@ -95,6 +95,7 @@ describe('outbid notices', () => {
         currentPrice: 1000,
         startsAt: new Date(T0 - 60_000),
         endsAt: new Date(at(7200)),
+        scheduledEndsAt: new Date(at(7200)),
       },
     });
     return auction.id;

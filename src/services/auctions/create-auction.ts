@@ -43,6 +43,7 @@ export async function createAuction(deps: Pick<ServiceDeps, 'db' | 'clock' | 'pr
       currentPrice: prices.startingPrice,
       startsAt: startsAt < now ? now : startsAt,
       endsAt: input.endsAt,
+      scheduledEndsAt: input.endsAt,
       softCloseSeconds,
     },
   });
