@@ -107,6 +107,11 @@ const EnvSchema = z.object({
   /** Where the Twilio SDK sends its requests; only for proxies and test servers. */
   TWILIO_API_URL: optionalUrl(['http', 'https']),
   OUTBID_SMS_WINDOW_SECONDS: z.coerce.number().int().min(0).default(600),
+  STRIPE_SECRET_KEY: z.string().trim().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().trim().min(1).optional(),
+  /** Where the Stripe SDK sends its requests; only for proxies and test servers. */
+  STRIPE_API_URL: optionalUrl(['http', 'https']),
+  PAYMENT_DEADLINE_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(96),
   METRICS_ENABLED: bool.default(true),
 });
 
@@ -116,7 +121,7 @@ export type Env = z.input<typeof EnvSchema>;
 export const ENV_VARIABLES = Object.keys(EnvSchema.shape) as Array<keyof Env>;
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARIABLES = new Set<string>(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'TWILIO_AUTH_TOKEN']);
+const SECRET_VARIABLES = new Set<string>(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'TWILIO_AUTH_TOKEN', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']);
 
 // zod's own messages speak of types ("expected number, received NaN"); whoever sets the variable
 // needs the rule instead. Messages written into the schema take precedence over these.
@@ -205,6 +210,10 @@ export interface Config {
   /** Present only when Twilio credentials and a sender are configured. */
   twilio?: { accountSid: string; authToken: string; from?: string; messagingServiceSid?: string; apiUrl?: string };
   notifications: { outbidSmsWindowSeconds: number };
+  /** Present only when Stripe's secret key (and so its webhook secret) is configured. */
+  stripe?: { secretKey: string; webhookSecret: string; apiUrl?: string };
+  /** How long a winner has to pay, from the auction's end; unpaid by then, the payment fails. */
+  payments: { deadlineHours: number };
   /** Whether the gateway serves GET /metrics (and the process collects its default metrics). */
   metrics: { enabled: boolean };
   limits: {
@@ -255,6 +264,10 @@ function rulesBetweenVariables(env: NodeJS.ProcessEnv): string[] {
   if (twilioKeys === 1) problems.push('TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: set both or neither');
   if (twilioKeys === 2 && !given('TWILIO_FROM_NUMBER') && !given('TWILIO_MESSAGING_SERVICE_SID')) {
     problems.push('TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: required with Twilio credentials');
+  }
+  // Without the webhook secret no payment would ever be seen to succeed.
+  if (['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'].filter(given).length === 1) {
+    problems.push('STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET: set both or neither');
   }
   return problems;
 }
@@ -321,6 +334,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
           }
         : undefined,
     notifications: { outbidSmsWindowSeconds: e.OUTBID_SMS_WINDOW_SECONDS },
+    stripe:
+      e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
+        ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiUrl: e.STRIPE_API_URL }
+        : undefined,
+    payments: { deadlineHours: e.PAYMENT_DEADLINE_HOURS },
     metrics: { enabled: e.METRICS_ENABLED },
     limits: {
       maxQueryDepth: e.MAX_QUERY_DEPTH,

@@ -126,6 +126,26 @@ describe('configuration errors', () => {
     expect(loadConfig({}, false).twilio).toBeUndefined();
   });
 
+  it.each([[{ STRIPE_SECRET_KEY: 'sk_test_123' }], [{ STRIPE_WEBHOOK_SECRET: 'whsec_123', STRIPE_API_URL: 'http://localhost:12111' }]])(
+    'wants both Stripe secrets or neither, refusing %j',
+    (env) => {
+      expect(problemsOf(env)).toEqual(['STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET: set both or neither']);
+    },
+  );
+
+  it('configures Stripe only with both secrets, and a payment deadline always', () => {
+    const stripe = { STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_WEBHOOK_SECRET: 'whsec_123', STRIPE_API_URL: 'http://localhost:12111' };
+    expect(loadConfig(stripe, false).stripe).toEqual({ secretKey: 'sk_test_123', webhookSecret: 'whsec_123', apiUrl: 'http://localhost:12111' });
+    expect(loadConfig({}, false).stripe).toBeUndefined();
+    expect(loadConfig({}, false).payments).toEqual({ deadlineHours: 96 });
+    expect(loadConfig({ PAYMENT_DEADLINE_HOURS: '48' }, false).payments).toEqual({ deadlineHours: 48 });
+    expect(problemsOf({ PAYMENT_DEADLINE_HOURS: '0' })).toEqual(['PAYMENT_DEADLINE_HOURS: must be at least 1 (got "0")']);
+  });
+
+  it('names a bad Stripe secret without repeating its value', () => {
+    expect(problemsOf({ STRIPE_SECRET_KEY: '   ', STRIPE_WEBHOOK_SECRET: 'whsec_123' })).toEqual(['STRIPE_SECRET_KEY: must not be empty']);
+  });
+
   it('reports the rules between variables together with every other problem, at once', () => {
     expect(problemsOf({ NODE_ENV: 'production', PORT: 'abc', TWILIO_AUTH_TOKEN: 'secret-token' })).toEqual([
       'PORT: must be a number (got "abc")',
