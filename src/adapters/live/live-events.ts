@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { LiveAuctionEvent, LiveEvents, LiveOutbid } from '../../ports/live-events.js';
+import type { LiveAuctionEvent, LiveEvents, LiveNotice, LiveOutbid } from '../../ports/live-events.js';
 import { unavailable } from '../../domain/errors.js';
 
 /** How messages travel between processes: Redis sharded pub/sub, or nothing at all in one process. */
@@ -16,6 +16,7 @@ export interface LiveTransport {
 // The braces are a Redis Cluster hash tag: an auction's (or a user's) channel lives on the shard of its keys.
 export const auctionChannel = (prefix: string, auctionId: string) => `${prefix}live:{${auctionId}}:events`;
 export const outbidChannel = (prefix: string, userId: string) => `${prefix}live:{${userId}}:outbid`;
+export const noticeChannel = (prefix: string, userId: string) => `${prefix}live:{${userId}}:notices`;
 
 /**
  * Live events over a transport. Each gateway subscribes to a channel once, however many of its
@@ -118,8 +119,10 @@ export function createLiveEvents(transport: LiveTransport, options: { keyPrefix:
   return {
     publishAuctionEvents: (events: LiveAuctionEvent[]) => publish(events.map((e) => ({ channel: auctionChannel(keyPrefix, e.auctionId), payload: e }))),
     publishOutbids: (notices: LiveOutbid[]) => publish(notices.map((n) => ({ channel: outbidChannel(keyPrefix, n.userId), payload: n }))),
+    publishNotices: (notices: LiveNotice[]) => publish(notices.map((n) => ({ channel: noticeChannel(keyPrefix, n.userId), payload: n }))),
     auctionEvents: (auctionId) => watch<LiveAuctionEvent>(auctionChannel(keyPrefix, auctionId)),
     outbids: (userId) => watch<LiveOutbid>(outbidChannel(keyPrefix, userId)),
+    notices: (userId) => watch<LiveNotice>(noticeChannel(keyPrefix, userId)),
     close: () => transport.close(),
   };
 }

@@ -1,7 +1,8 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
 // The `notifications` rows of the SMS channel. A row is written before anything leaves, unique per
-// (bid, user, kind): whoever finds one already there (a replay, a restarted worker) sends nothing.
+// (bid, user, kind), or per (auction, event seq, user, kind) for a notice about an auction event
+// rather than a bid: whoever finds one already there (a replay, a restarted worker) sends nothing.
 
 export const SMS_CHANNEL = 'sms';
 
@@ -49,6 +50,41 @@ export async function recordNoProvider(db: PrismaClient, key: SmsNoticeKey): Pro
     INSERT INTO notifications (id, user_id, auction_id, bid_id, kind, channel, status, event_at, updated_at)
     VALUES (gen_random_uuid(), ${userId}::uuid, ${auctionId}::uuid, ${bidId}::uuid, ${kind}, ${SMS_CHANNEL}, 'SKIPPED_NO_PROVIDER', ${at}::timestamptz, now())
     ON CONFLICT (bid_id, user_id, kind) DO NOTHING`;
+  return inserted > 0;
+}
+
+/** A notice about an auction event (won, sold, cancelled, ...) rather than a bid. */
+export interface EventSmsNoticeKey {
+  userId: string;
+  auctionId: string;
+  /** The seq of the event the notice is about. */
+  eventSeq: number;
+  kind: string;
+  /** When that event happened (ISO). */
+  at: string;
+}
+
+/**
+ * Records an event notice about to be sent, PENDING; null when it was already recorded. Unlike the
+ * outbid claim it needs no ordering: each happens once per auction, so nothing is throttled.
+ */
+export async function claimEventSmsNotice(db: PrismaClient, key: EventSmsNoticeKey): Promise<{ id: string } | null> {
+  const { userId, auctionId, eventSeq, kind, at } = key;
+  const rows = await db.$queryRaw<Array<{ id: string }>>`
+    INSERT INTO notifications (id, user_id, auction_id, event_seq, kind, channel, status, event_at, updated_at)
+    VALUES (gen_random_uuid(), ${userId}::uuid, ${auctionId}::uuid, ${eventSeq}::int, ${kind}, ${SMS_CHANNEL}, 'PENDING', ${at}::timestamptz, now())
+    ON CONFLICT (auction_id, event_seq, user_id, kind) DO NOTHING
+    RETURNING id::text`;
+  return rows[0] ?? null;
+}
+
+/** Records an event notice that no provider could send; false when it was already recorded. */
+export async function recordEventNoProvider(db: PrismaClient, key: EventSmsNoticeKey): Promise<boolean> {
+  const { userId, auctionId, eventSeq, kind, at } = key;
+  const inserted = await db.$executeRaw`
+    INSERT INTO notifications (id, user_id, auction_id, event_seq, kind, channel, status, event_at, updated_at)
+    VALUES (gen_random_uuid(), ${userId}::uuid, ${auctionId}::uuid, ${eventSeq}::int, ${kind}, ${SMS_CHANNEL}, 'SKIPPED_NO_PROVIDER', ${at}::timestamptz, now())
+    ON CONFLICT (auction_id, event_seq, user_id, kind) DO NOTHING`;
   return inserted > 0;
 }
 
