@@ -5,7 +5,6 @@
 //
 // Usage: npm run bench:bids -- [--clients 64] [--seconds 10]
 //   or:  node --import @swc-node/register/esm-register bench/bids.ts [--clients 64] [--seconds 10]
-import { freshBookEntry } from '../src/services/bids/book-entry.js';
 //
 // Needs Postgres on 127.0.0.1:5432 (user postgres), Redis on 127.0.0.1:6379 and a C compiler with
 // librdkafka-dev for the Kafka mock cluster. Everything it creates is removed at the end.
@@ -16,6 +15,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.js';
 import { startApp, type App } from '../src/app.js';
 import { bidIncrement } from '../src/domain/increments.js';
+import { freshBookEntry } from '../src/services/bids/book-entry.js';
 import { formatMoney } from '../src/domain/money.js';
 import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock.js';
 import { gql, signUp } from './support/api.js';
@@ -379,7 +379,17 @@ async function run(cleanups: Array<() => Promise<unknown>>): Promise<void> {
   await Promise.all(
     coldIds.map((auctionId) =>
       app.deps.priceBook.load(
-        freshBookEntry({ id: auctionId, sellerId: seller.id, state: 'OPEN', startsAt: now, endsAt: new Date(endsAt), startingPrice: 100 }),
+        freshBookEntry({
+          id: auctionId,
+          sellerId: seller.id,
+          state: 'OPEN',
+          startsAt: now,
+          endsAt: new Date(endsAt),
+          scheduledEndsAt: new Date(endsAt),
+          softCloseSeconds: 0,
+          startingPrice: 100,
+          reservePrice: null,
+        }),
       ),
     ),
   );

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import express from 'express';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config/config.js';
@@ -22,6 +23,10 @@ import { BID_PERSISTER_GROUP, createBiddingAdapters } from './adapters/bidding.j
 import { createBidWorker } from './workers/bid-worker.js';
 import { createNotificationWorker, NOTIFIER_GROUP } from './workers/notification-worker.js';
 import { createTwilioWebhookRouter } from './http/twilio-webhook.js';
+import { createStripeWebhookRouter } from './http/stripe-webhook.js';
+import { createPaymentsJob } from './services/payments/payments-job.js';
+import { createClosingJob } from './services/auctions/close-auctions.js';
+import { notifyPaymentOverdue } from './services/notifications/payment-overdue.js';
 import { openLiveEvents } from './adapters/live/open-live-events.js';
 import { createPrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
 import { timedBidLog } from './adapters/metrics/timed-bid-log.js';
@@ -136,9 +141,19 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
 
     // Twilio's SDK takes a while to load: only when configured.
     const sms = config.twilio ? (await import('./adapters/twilio/twilio-sms.js')).createTwilioSms(config.twilio) : null;
+    // Stripe's too: a server that takes no payments never loads it.
+    const payments = config.stripe ? (await import('./adapters/stripe/stripe-payments.js')).createStripePayments(config.stripe) : null;
 
     if (options.roles.has('workers')) {
-      const worker = createBidWorker({ db: db.prisma, consumer: bidding.consumer(BID_PERSISTER_GROUP), dlq: bidding.dlq, live, metrics, logger });
+      const worker = createBidWorker({
+        db: db.prisma,
+        consumer: bidding.consumer(BID_PERSISTER_GROUP),
+        dlq: bidding.dlq,
+        live,
+        metrics,
+        payments: { configured: Boolean(config.stripe), deadlineMs: config.payments.deadlineHours * 3600_000 },
+        logger,
+      });
       await worker.start();
       closers.push(() => worker.stop());
       const notifier = createNotificationWorker({
@@ -153,6 +168,22 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       });
       await notifier.start();
       closers.push(() => notifier.stop());
+      const closingJob = createClosingJob(deps);
+      closingJob.start();
+      closers.push(() => closingJob.stop());
+      if (payments) {
+        const noticeDeps = { db: db.prisma, live, sms, publicUrl: config.http.publicUrl, logger };
+        const paymentsJob = createPaymentsJob({
+          db: db.prisma,
+          clock: deps.clock,
+          logger,
+          payments,
+          publicUrl: config.http.publicUrl,
+          onPaymentOverdue: (payment) => notifyPaymentOverdue(noticeDeps, payment),
+        });
+        paymentsJob.start();
+        closers.push(() => paymentsJob.stop());
+      }
     }
 
     let address: { port: number; url: string } | undefined;
@@ -164,7 +195,12 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
         schema: await buildGraphSchema(deps),
         tokens: deps.tokens,
         services: deps,
-        webhooks: createTwilioWebhookRouter({ db: db.prisma, sms, publicUrl: config.http.publicUrl, logger }),
+        webhooks: express
+          .Router()
+          .use(
+            createTwilioWebhookRouter({ db: db.prisma, sms, publicUrl: config.http.publicUrl, logger }),
+            createStripeWebhookRouter({ db: db.prisma, clock: deps.clock, payments, logger }),
+          ),
         logger: logger.child({ component: 'http' }),
         metrics,
         schemaGate,

@@ -41,7 +41,7 @@ export async function createBiddingAdapters(config: Config, logger: Logger): Pro
     } else {
       priceBook = createMemoryPriceBook();
     }
-    closers.push(() => priceBook.close());
+    closers.push(() => priceBook.dispose());
 
     const { kafka } = config;
     const groupId = (group: string) => `${kafka.groupPrefix}${group}`;

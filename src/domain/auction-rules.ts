@@ -3,6 +3,12 @@ import { assertPositiveMoney, formatMoney } from './money.js';
 
 export const MAX_DURATION_MS = 30 * 24 * 3600 * 1000;
 export const MAX_SOFT_CLOSE_SECONDS = 3600;
+/** Soft-close extensions stop this long after the end the seller set. */
+export const EXTENSION_CAP_MS = 24 * 3600 * 1000;
+/** With bids, a running auction may be withdrawn only while more than this remains (eBay's rule). */
+export const CANCEL_WITH_BIDS_MIN_REMAINING_MS = 12 * 3600 * 1000;
+/** How long after its end a sold auction's sale may still be cancelled (and a payment refunded). */
+export const SALE_CANCEL_WINDOW_MS = 30 * 24 * 3600 * 1000;
 // A start a little in the past is allowed: the client's clock and the request take time.
 export const START_GRACE_MS = 60_000;
 

@@ -29,6 +29,8 @@ export interface AuctionRecord {
 
 /** The live, bid-derived part of an auction: from the price book when it has it, else from Postgres. */
 export interface LiveState {
+  state: 'OPEN' | 'ENDED' | 'CANCELLED';
+  winnerId: string | null;
   currentPrice: number;
   bidCount: number;
   lastSeq: number;

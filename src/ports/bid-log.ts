@@ -1,3 +1,5 @@
+import type { ReserveStatus } from '../domain/auction.js';
+
 /** A bid as it travels through the log (money in minor units, dates as ISO strings). */
 export interface BidPlacedMessage {
   v: 1;
@@ -11,18 +13,58 @@ export interface BidPlacedMessage {
   currentPrice: number;
   bidCount: number;
   minimumNextBid: number;
+  /** The end after this bid: later than before when the bid extended the auction. */
   endsAt: string;
   previousLeader: { bidId: string; bidderId: string; amount: number } | null;
+  /** Set when the bid came within the soft-close window and moved the end: the AuctionExtended event, seq + 1. */
+  extension?: { seq: number; endsAt: string } | null;
 }
+
+/** The auction's close, decided atomically in the price book: no bid is accepted after it. */
+export interface AuctionEndedMessage {
+  v: 1;
+  type: 'AuctionEnded';
+  /** The event's id, fixed when the price book closed the auction: a republished copy carries the same. */
+  id: string;
+  auctionId: string;
+  seq: number;
+  at: string;
+  sold: boolean;
+  /** The leader's amount when sold, else null. */
+  finalPrice: number | null;
+  winnerId: string | null;
+  winningBidId: string | null;
+  reserveStatus: ReserveStatus;
+  bidCount: number;
+  /** The price and leader at the close, sold or not: the auction's persisted state moves to them. */
+  currentPrice: number;
+  leadingBidId: string | null;
+  leaderId: string | null;
+}
+
+/** The seller withdrew the auction, or cancelled the sale after it ended. */
+export interface AuctionCancelledMessage {
+  v: 1;
+  type: 'AuctionCancelled';
+  id: string;
+  auctionId: string;
+  seq: number;
+  at: string;
+  reason: string | null;
+  afterEnd: boolean;
+}
+
+/** Everything the auction log carries, keyed by auction: each message is one seq (a bid that extends, two). */
+export type AuctionLogMessage = BidPlacedMessage | AuctionEndedMessage | AuctionCancelledMessage;
 
 /** The durable, ordered bid log (Kafka in production, an in-process log by default). */
 export interface BidLog {
   /**
    * Appends a message keyed by its auction and resolves once every in-sync replica has it. A
    * rejection does not mean the log lacks it (a timeout may still land): the only safe next step
-   * is to publish the same message again, which the persisting worker ignores by bid id.
+   * is to publish the same message again, which the persisting worker ignores by id and seq.
    */
-  publish(message: BidPlacedMessage, options: { timeoutMs: number }): Promise<void>;
+  publish(message: AuctionLogMessage, options: { timeoutMs: number }): Promise<void>;
   /** Whether the persisting consumer has committed everything in this auction's partition. */
   isCaughtUp(auctionId: string): Promise<boolean>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { LiveState } from '../domain/auction.js';
-import type { BidPlacedMessage } from './bid-log.js';
+import type { AuctionCancelledMessage, AuctionEndedMessage, BidPlacedMessage } from './bid-log.js';
 
 /** What the price book needs to know of an auction to judge bids on it. */
 export interface BookEntry {
@@ -7,14 +7,21 @@ export interface BookEntry {
   sellerId: string;
   state: 'OPEN' | 'ENDED' | 'CANCELLED';
   startsAt: Date;
+  /** The effective end: a bid in the soft-close window moves it. */
   endsAt: Date;
+  /** The end the seller set; extensions stop 24 hours after it. */
+  scheduledEndsAt: Date;
+  softCloseSeconds: number;
   startingPrice: number;
+  reservePrice: number | null;
   currentPrice: number;
   bidCount: number;
   lastSeq: number;
   leadingBidId: string | null;
   leaderId: string | null;
   leaderAmount: number | null;
+  /** The AuctionEnded or AuctionCancelled message that closed the auction, kept so a retry republishes it. */
+  finalMessage: AuctionEndedMessage | AuctionCancelledMessage | null;
   /** Bids already accepted, so that a retried idempotency key keeps its answer after a reload. */
   acceptedBids: Array<{ bidderId: string; idempotencyKey: string; message: BidPlacedMessage }>;
 }
@@ -42,6 +49,32 @@ export type BidDecision =
   /** A new bid while the caller asked for new bids to be paused; nothing was judged or changed. */
   | { outcome: 'PAUSED' };
 
+export type CloseDecision =
+  | { outcome: 'MISSING' }
+  /** The auction ended now, or earlier: the message to publish (the same one every time). */
+  | { outcome: 'ENDED'; message: AuctionEndedMessage }
+  /** Its end is later than the price book's clock (a bid extended it): try again at endsAt. */
+  | { outcome: 'NOT_DUE'; endsAt: Date }
+  | { outcome: 'CANCELLED'; message: AuctionCancelledMessage };
+
+export interface CancelCommand {
+  auctionId: string;
+  eventId: string;
+  reason: string | null;
+  /** With bids, a running auction may be withdrawn only while more than this remains. */
+  minRemainingWithBidsMs: number;
+  /** How long after the end a sold auction's sale may still be cancelled. */
+  saleCancelWindowMs: number;
+}
+
+export type CancelDecision =
+  | { outcome: 'MISSING' }
+  /** Cancelled now, or earlier (the same message): publish it. */
+  | { outcome: 'CANCELLED'; message: AuctionCancelledMessage; now: boolean }
+  | { outcome: 'NOT_ACTIVE'; status: 'ENDED' }
+  /** Bids exist and the end is too near to withdraw the auction. */
+  | { outcome: 'TOO_LATE'; endsAt: Date };
+
 /**
  * The live, strongly consistent state of running auctions: one atomic decision per bid, on the
  * price book's own clock. Redis in production, an in-process map by default.
@@ -57,11 +90,17 @@ export interface PriceBook {
   placeBid(command: BidCommand): Promise<BidDecision>;
   /** The live state of the auctions it holds (missing ones are absent from the map). */
   peek(auctionIds: string[]): Promise<Map<string, LiveState>>;
-  /** Marks an auction cancelled so no further bid is accepted; false when it already ended. */
-  cancel(auctionId: string): Promise<void>;
-  /** Moves the end of an auction that has no bid yet; false when a bid got there first. */
-  reschedule(auctionId: string, endsAt: Date): Promise<boolean>;
+  /**
+   * Ends the auction if its end has come on the price book's clock: from then on no bid is
+   * accepted, and every call answers with the same AuctionEnded message (its seq and id fixed).
+   */
+  close(auctionId: string, eventId: string): Promise<CloseDecision>;
+  /** Cancels a running auction (or the sale of a sold one, within the window) atomically with its seq. */
+  cancel(command: CancelCommand): Promise<CancelDecision>;
+  /** Changes what the seller may change of an auction that has no bid yet; false when a bid got there first. */
+  reschedule(auctionId: string, change: { endsAt: Date; reservePrice: number | null }): Promise<boolean>;
   /** A bid accepted recently, before the worker persisted it (read-your-writes). */
   recentBid(bidId: string): Promise<BidPlacedMessage | null>;
-  close(): Promise<void>;
+  /** Releases the book's connection. */
+  dispose(): Promise<void>;
 }

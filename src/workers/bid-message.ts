@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BidPlacedMessage } from '../ports/bid-log.js';
+import type { AuctionLogMessage } from '../ports/bid-log.js';
 import { isStorableText } from '../domain/text.js';
 
 // Everything Postgres would refuse must be refused here: a row the database rejects on every
@@ -36,16 +36,56 @@ const bidPlacedSchema = z
     minimumNextBid: money,
     endsAt: instant,
     previousLeader: z.object({ bidId: id, bidderId: id, amount: money }).nullable(),
+    extension: z.object({ seq: count.min(2), endsAt: instant }).nullish(),
   })
-  .refine((m) => m.bid.id === m.id, { message: 'bid.id must equal id', path: ['bid', 'id'] });
+  .refine((m) => m.bid.id === m.id, { message: 'bid.id must equal id', path: ['bid', 'id'] })
+  .refine((m) => !m.extension || m.extension.seq === m.seq + 1, { message: 'extension.seq must follow the bid', path: ['extension', 'seq'] });
+
+const reserveStatus = z.enum(['NO_RESERVE', 'NOT_MET', 'MET']);
+
+const auctionEndedSchema = z
+  .object({
+    v: z.literal(1),
+    type: z.literal('AuctionEnded'),
+    id,
+    auctionId: id,
+    seq: count.min(1),
+    at: instant,
+    sold: z.boolean(),
+    finalPrice: money.nullable(),
+    winnerId: id.nullable(),
+    winningBidId: id.nullable(),
+    reserveStatus,
+    bidCount: count,
+    currentPrice: money,
+    leadingBidId: id.nullable(),
+    leaderId: id.nullable(),
+  })
+  .refine((m) => [m.winnerId, m.winningBidId, m.finalPrice].every((field) => (field !== null) === m.sold), {
+    message: 'a sold auction names its winner, winning bid and final price; an unsold one none of them',
+    path: ['sold'],
+  });
+
+const auctionCancelledSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('AuctionCancelled'),
+  id,
+  auctionId: id,
+  seq: count.min(1),
+  at: instant,
+  reason: z.string().refine(isStorableText, { message: 'must not contain NUL or an unpaired surrogate' }).nullable(),
+  afterEnd: z.boolean(),
+});
+
+const logMessageSchema = z.union([bidPlacedSchema, auctionEndedSchema, auctionCancelledSchema]);
 
 /** The message could not be understood; `message` says why, for the dead-letter header. */
 export class InvalidBidMessageError extends Error {
   override name = 'InvalidBidMessageError';
 }
 
-/** Parses a BidPlaced log message strictly, or throws InvalidBidMessageError saying why. */
-export function parseBidPlaced(raw: Buffer | null): BidPlacedMessage {
+/** Parses a log message strictly, or throws InvalidBidMessageError saying why. */
+export function parseLogMessage(raw: Buffer | null): AuctionLogMessage {
   if (raw === null) throw new InvalidBidMessageError('the message has no value');
   let json: unknown;
   try {
@@ -53,7 +93,9 @@ export function parseBidPlaced(raw: Buffer | null): BidPlacedMessage {
   } catch (error) {
     throw new InvalidBidMessageError(`not JSON: ${(error as Error).message}`);
   }
-  const result = bidPlacedSchema.safeParse(json);
+  const type = (json as { type?: unknown } | null)?.type;
+  const schema = type === 'AuctionEnded' ? auctionEndedSchema : type === 'AuctionCancelled' ? auctionCancelledSchema : type === 'BidPlaced' ? bidPlacedSchema : logMessageSchema;
+  const result = schema.safeParse(json);
   if (!result.success) throw new InvalidBidMessageError(describe(result.error));
   return result.data;
 }

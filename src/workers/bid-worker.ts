@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { BidPlacedMessage } from '../ports/bid-log.js';
+import type { AuctionCancelledMessage, AuctionEndedMessage, AuctionLogMessage, BidPlacedMessage } from '../ports/bid-log.js';
+import type { AuctionEvent, BidPlacedPayload } from '../domain/events.js';
 import type { DeadLetterCause, UseCaseMetrics } from '../ports/metrics.js';
 import type { LiveAuctionEvent, LiveEvents } from '../ports/live-events.js';
 import { aliasOf } from '../services/users/view-user.js';
-import { InvalidBidMessageError, parseBidPlaced } from './bid-message.js';
+import { InvalidBidMessageError, parseLogMessage } from './bid-message.js';
 import type { DeadLetterQueue, LogBatch, LogConsumer, LogMessage } from '../ports/log-consumer.js';
 import { runWorker, type Worker } from './run-worker.js';
 
@@ -16,16 +17,25 @@ export interface BidWorkerDeps {
   live: LiveEvents;
   /** Counts dead letters for alerting; absent where nobody scrapes (unit tests). */
   metrics?: Pick<UseCaseMetrics, 'bidDeadLettered'>;
+  /** What a sold auction's payment starts as. */
+  payments: PaymentTerms;
   logger: Logger;
 }
 
-/** Persists the bid log to Postgres: bids, their auction events, and each auction's latest state. */
-export function createBidWorker({ db, consumer, dlq, live, metrics, logger: parent }: BidWorkerDeps): Worker {
+export interface PaymentTerms {
+  /** Without a provider the payment is NOT_CONFIGURED and nobody is asked to pay. */
+  configured: boolean;
+  /** How long the winner has to pay after the end. */
+  deadlineMs: number;
+}
+
+/** Persists the auction log to Postgres: bids, ends and cancellations, their events, and each auction's latest state. */
+export function createBidWorker({ db, consumer, dlq, live, metrics, payments, logger: parent }: BidWorkerDeps): Worker {
   const logger = parent.child({ worker: 'bid-persister' });
 
   const handle = async (batch: LogBatch): Promise<void> => {
     const { parsed, invalid } = parseBatch(batch.messages);
-    const { events, refused } = await persistIsolatingBadRows(db, parsed, logger);
+    const { events, refused } = await persistIsolatingBadRows(db, parsed, payments, logger);
     // Subscribers only ever see events Postgres holds, so `Auction.events` can always fill a gap.
     // A failed fan-out must not hold up the durable record: subscribers fill the gap on the next event.
     await live.publishAuctionEvents(events).catch((error: unknown) => logger.error({ err: error, events: events.length }, 'live fan-out failed'));
@@ -47,7 +57,7 @@ export function createBidWorker({ db, consumer, dlq, live, metrics, logger: pare
 
 interface Parsed {
   message: LogMessage;
-  bid: BidPlacedMessage;
+  entry: AuctionLogMessage;
 }
 
 interface Rejected {
@@ -62,10 +72,10 @@ export function parseBatch(messages: LogMessage[]): { parsed: Parsed[]; invalid:
   const invalid: Rejected[] = [];
   for (const message of messages) {
     try {
-      const bid = parseBidPlaced(message.value);
+      const entry = parseLogMessage(message.value);
       // The key picks the partition, and per-auction order (and isCaughtUp) relies on it.
-      if (message.key !== bid.auctionId) throw new InvalidBidMessageError(`key ${message.key ?? '(none)'} is not the auction id ${bid.auctionId}`);
-      parsed.push({ message, bid });
+      if (message.key !== entry.auctionId) throw new InvalidBidMessageError(`key ${message.key ?? '(none)'} is not the auction id ${entry.auctionId}`);
+      parsed.push({ message, entry });
     } catch (error) {
       if (!(error instanceof InvalidBidMessageError)) throw error;
       invalid.push({ message, reason: error.message, cause: 'invalid' });
@@ -79,21 +89,26 @@ export function parseBatch(messages: LogMessage[]): { parsed: Parsed[]; invalid:
  * it does not have), that refusal would repeat on every redelivery; so the bids are then persisted
  * one by one and only the refused ones are returned, to be dead-lettered.
  */
-async function persistIsolatingBadRows(db: PrismaClient, parsed: Parsed[], logger: Logger): Promise<{ events: LiveAuctionEvent[]; refused: Rejected[] }> {
+async function persistIsolatingBadRows(
+  db: PrismaClient,
+  parsed: Parsed[],
+  payments: PaymentTerms,
+  logger: Logger,
+): Promise<{ events: LiveAuctionEvent[]; refused: Rejected[] }> {
   try {
-    return { events: await persistBidBatch(db, parsed.map((p) => p.bid)), refused: [] };
+    return { events: await persistLogBatch(db, parsed.map((p) => p.entry), payments), refused: [] };
   } catch (error) {
     if (!isDataError(error)) throw error;
     logger.warn({ err: error }, 'Postgres refused a batch; persisting its bids one by one');
   }
   const events: LiveAuctionEvent[] = [];
   const rejected: Rejected[] = [];
-  for (const { message, bid } of parsed) {
+  for (const { message, entry } of parsed) {
     try {
-      events.push(...(await persistBidBatch(db, [bid])));
+      events.push(...(await persistLogBatch(db, [entry], payments)));
     } catch (error) {
       if (!isDataError(error)) throw error;
-      logger.error({ err: error, bidId: bid.id, auctionId: bid.auctionId }, 'Postgres refused a bid');
+      logger.error({ err: error, id: entry.id, type: entry.type, auctionId: entry.auctionId }, 'Postgres refused a log message');
       rejected.push({ message, reason: `refused by Postgres (${sqlState(error)}): ${(error as Error).message}`, cause: 'refused' });
     }
   }
@@ -101,8 +116,91 @@ async function persistIsolatingBadRows(db: PrismaClient, parsed: Parsed[], logge
 }
 
 /**
- * Writes bids, their BidPlaced events and each auction's newest state atomically; replays change
- * nothing. Returns the events, as stored, in log order.
+ * Persists a batch of the log in order: runs of bids in one statement each, every end or
+ * cancellation in one statement of its own; replays change nothing. Returns the events, as
+ * stored, in log order.
+ */
+export async function persistLogBatch(db: PrismaClient, messages: AuctionLogMessage[], payments: PaymentTerms): Promise<LiveAuctionEvent[]> {
+  const events: LiveAuctionEvent[] = [];
+  let bids: BidPlacedMessage[] = [];
+  for (const message of messages) {
+    if (message.type === 'BidPlaced') {
+      bids.push(message);
+      continue;
+    }
+    events.push(...(await persistBidBatch(db, bids)));
+    bids = [];
+    events.push(message.type === 'AuctionEnded' ? await persistEnd(db, message, payments) : await persistCancel(db, message));
+  }
+  events.push(...(await persistBidBatch(db, bids)));
+  return events;
+}
+
+/**
+ * Records an auction's end in one statement: its event, the final state and winner (only from OPEN,
+ * so a replay or a second closing worker changes nothing), and the winner's payment.
+ */
+async function persistEnd(db: PrismaClient, m: AuctionEndedMessage, payments: PaymentTerms): Promise<AuctionEvent> {
+  const event: AuctionEvent = {
+    type: 'AuctionEnded',
+    auctionId: m.auctionId,
+    seq: m.seq,
+    at: m.at,
+    payload: { sold: m.sold, finalPrice: m.finalPrice, winnerId: m.winnerId, winningBidId: m.winningBidId, reserveStatus: m.reserveStatus, bidCount: m.bidCount },
+  };
+  const dueAt = new Date(Date.parse(m.at) + payments.deadlineMs).toISOString();
+  const status = payments.configured ? 'REQUIRES_PAYMENT' : 'NOT_CONFIGURED';
+  // The state moves from the close's snapshot, whose seq follows every bid it counted; a bid that
+  // reaches the log after the end (republished) is stored but never moves the auction back.
+  await db.$executeRaw`
+    WITH new_event AS (
+      INSERT INTO auction_events (auction_id, seq, type, payload, at)
+      VALUES (${m.auctionId}::uuid, ${m.seq}, 'AuctionEnded', ${JSON.stringify(event.payload)}::jsonb, ${m.at}::timestamptz)
+      ON CONFLICT DO NOTHING
+    ),
+    ended AS (
+      UPDATE auctions SET
+        state = 'ENDED', ended_at = ${m.at}::timestamptz, winner_id = ${m.winnerId}::uuid,
+        current_price = ${m.currentPrice}, bid_count = ${m.bidCount}, leading_bid_id = ${m.leadingBidId}::uuid,
+        leader_id = ${m.leaderId}::uuid, last_seq = GREATEST(last_seq, ${m.seq}), ends_at = ${m.at}::timestamptz,
+        close_lease_until = NULL, updated_at = now()
+      WHERE id = ${m.auctionId}::uuid AND state = 'OPEN'
+      RETURNING id, currency
+    )
+    INSERT INTO payments (id, auction_id, payer_id, amount, currency, status, due_at, next_attempt_at, updated_at)
+    SELECT gen_random_uuid(), id, ${m.winnerId}::uuid, ${m.finalPrice ?? 0}, currency, ${status}::"PaymentState", ${dueAt}::timestamptz, now(), now()
+    FROM ended WHERE ${m.sold}
+    ON CONFLICT (auction_id) DO NOTHING`;
+  return event;
+}
+
+/**
+ * Records a cancellation in one statement: its event, the state, and a refund request on the
+ * payment of a cancelled sale (the payments job refunds or voids it).
+ */
+async function persistCancel(db: PrismaClient, m: AuctionCancelledMessage): Promise<AuctionEvent> {
+  const event: AuctionEvent = { type: 'AuctionCancelled', auctionId: m.auctionId, seq: m.seq, at: m.at, payload: { reason: m.reason, afterEnd: m.afterEnd } };
+  await db.$executeRaw`
+    WITH new_event AS (
+      INSERT INTO auction_events (auction_id, seq, type, payload, at)
+      VALUES (${m.auctionId}::uuid, ${m.seq}, 'AuctionCancelled', ${JSON.stringify(event.payload)}::jsonb, ${m.at}::timestamptz)
+      ON CONFLICT DO NOTHING
+    ),
+    cancelled AS (
+      UPDATE auctions SET
+        state = 'CANCELLED', cancelled_at = ${m.at}::timestamptz, cancel_reason = ${m.reason},
+        last_seq = GREATEST(last_seq, ${m.seq}), close_lease_until = NULL, updated_at = now()
+      WHERE id = ${m.auctionId}::uuid AND state <> 'CANCELLED'
+      RETURNING id
+    )
+    UPDATE payments SET refund_requested_at = ${m.at}::timestamptz, next_attempt_at = now(), updated_at = now()
+    WHERE auction_id IN (SELECT id FROM cancelled) AND refund_requested_at IS NULL`;
+  return event;
+}
+
+/**
+ * Writes bids, their BidPlaced (and AuctionExtended) events and each auction's newest state
+ * atomically; replays change nothing. Returns the events, as stored, in log order.
  */
 export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessage[]): Promise<LiveAuctionEvent[]> {
   if (messages.length === 0) return [];
@@ -112,13 +210,18 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
   ]);
   const aliases = new Map(bidders.map((b) => [b.id, aliasOf(b.displayName)]));
   const sellers = new Map(auctions.map((a) => [a.id, a.sellerId]));
-  const events = messages.map((m): LiveAuctionEvent => ({
-    type: 'BidPlaced',
-    auctionId: m.auctionId,
-    seq: m.seq,
-    at: m.at,
-    payload: eventPayload(m, aliases.get(m.bid.bidderId) ?? aliasOf(''), sellers.get(m.auctionId)),
-  }));
+  const events = messages.flatMap((m): LiveAuctionEvent[] => {
+    const placed: LiveAuctionEvent = {
+      type: 'BidPlaced',
+      auctionId: m.auctionId,
+      seq: m.seq,
+      at: m.at,
+      payload: eventPayload(m, aliases.get(m.bid.bidderId) ?? aliasOf(''), sellers.get(m.auctionId)),
+    };
+    if (!m.extension) return [placed];
+    return [placed, { type: 'AuctionExtended', auctionId: m.auctionId, seq: m.extension.seq, at: m.at, payload: { endsAt: m.extension.endsAt } }];
+  });
+  const eventColumn = <T>(pick: (e: LiveAuctionEvent) => T): T[] => events.map(pick);
   const column = <T>(pick: (m: BidPlacedMessage) => T): T[] => messages.map(pick);
   // One statement, so one implicit transaction and one round trip: the batch lands whole or not at
   // all. A replayed bid meets its own id and is skipped; a different bid that collides with a stored
@@ -133,9 +236,15 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
         ${column((m) => m.id)}::uuid[], ${column((m) => m.auctionId)}::uuid[], ${column((m) => m.bid.bidderId)}::uuid[],
         ${column((m) => m.bid.amount)}::int[], ${column((m) => m.bid.maxAmount)}::int[], ${column((m) => m.seq)}::int[],
         ${column((m) => m.bid.idempotencyKey)}::text[], ${column((m) => m.bid.placedAt)}::timestamptz[],
-        ${column((m) => m.at)}::timestamptz[], ${events.map((e) => JSON.stringify(e.payload))}::text[],
-        ${column((m) => m.currentPrice)}::int[], ${column((m) => m.bidCount)}::int[], ${column((m) => m.endsAt)}::timestamptz[]
-      ) AS b(id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at, at, payload, current_price, bid_count, ends_at)
+        ${column((m) => m.currentPrice)}::int[], ${column((m) => m.bidCount)}::int[], ${column((m) => m.endsAt)}::timestamptz[],
+        ${column((m) => m.extension?.seq ?? m.seq)}::int[]
+      ) AS b(id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at, current_price, bid_count, ends_at, last_seq)
+    ),
+    events AS (
+      SELECT * FROM unnest(
+        ${eventColumn((e) => e.auctionId)}::uuid[], ${eventColumn((e) => e.seq)}::int[], ${eventColumn((e) => e.type)}::text[],
+        ${eventColumn((e) => JSON.stringify(e.payload))}::text[], ${eventColumn((e) => e.at)}::timestamptz[]
+      ) AS e(auction_id, seq, type, payload, at)
     ),
     new_bids AS (
       INSERT INTO bids (id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at)
@@ -144,14 +253,14 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
     ),
     new_events AS (
       INSERT INTO auction_events (auction_id, seq, type, payload, at)
-      SELECT auction_id, seq, 'BidPlaced', payload::jsonb, at FROM batch
+      SELECT auction_id, seq, type, payload::jsonb, at FROM events
       ON CONFLICT DO NOTHING
     ),
     latest AS (
       SELECT DISTINCT ON (auction_id) * FROM batch ORDER BY auction_id, seq DESC
     )
     UPDATE auctions AS a SET
-      current_price = l.current_price, bid_count = l.bid_count, last_seq = l.seq,
+      current_price = l.current_price, bid_count = l.bid_count, last_seq = l.last_seq,
       leading_bid_id = l.id, leader_id = l.bidder_id, ends_at = l.ends_at, updated_at = now()
     FROM latest AS l
     WHERE a.id = l.auction_id AND a.last_seq < l.seq`;
@@ -159,7 +268,7 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
 }
 
 /** The stored event: what a subscriber catching up needs (see services/auctions/graph-event.ts). */
-function eventPayload(m: BidPlacedMessage, bidderAlias: string, sellerId: string | undefined): Record<string, unknown> {
+function eventPayload(m: BidPlacedMessage, bidderAlias: string, sellerId: string | undefined): BidPlacedPayload {
   const { id, bidderId, amount, placedAt } = m.bid;
   // The seller may see bidders; carrying it saves every signed-in watcher a lookup per bid.
   return {

@@ -5,6 +5,8 @@ import type { LiveEvents, LiveOutbid } from '../ports/live-events.js';
 import type { SmsSender } from '../ports/sms.js';
 import type { UseCaseMetrics } from '../ports/metrics.js';
 import { DEFAULT_SMS_RETRY, sendOutbidSms, type OutbidSms, type SmsRetry } from '../services/notifications/send-outbid-sms.js';
+import { inParallel } from '../services/in-parallel.js';
+import { notifyLifecycle } from '../services/notifications/lifecycle-notices.js';
 import { parseBatch } from './bid-worker.js';
 import type { LogBatch, LogConsumer } from '../ports/log-consumer.js';
 import { runWorker, type Worker } from './run-worker.js';
@@ -32,7 +34,10 @@ export interface NotificationWorkerDeps extends NotifierDeps {
   consumer: LogConsumer;
 }
 
-/** Tells bidders they were outbid: live to their subscriptions, and by SMS when they opted in. */
+/**
+ * Tells bidders they were outbid, and sellers and bidders how auctions ended or were cancelled: live
+ * to their subscriptions, and by SMS when they opted in.
+ */
 export function createNotificationWorker(deps: NotificationWorkerDeps): Worker {
   const { consumer, ...rest } = deps;
   const logger = deps.logger.child({ worker: NOTIFIER_GROUP });
@@ -42,7 +47,8 @@ export function createNotificationWorker(deps: NotificationWorkerDeps): Worker {
     const { parsed, invalid } = parseBatch(batch.messages);
     // The bid persister dead-letters what nobody can read; a second copy from here would only confuse.
     for (const { message, reason } of invalid) logger.warn({ partition: batch.partition, offset: message.offset, reason }, 'unreadable message skipped');
-    await notifyOutbids(notifier, parsed.map((p) => p.bid));
+    await notifyOutbids(notifier, parsed.flatMap((p) => (p.entry.type === 'BidPlaced' ? [p.entry] : [])));
+    await notifyLifecycle(notifier, parsed.map((p) => p.entry));
   };
   return runWorker('notification worker', consumer, handle, logger);
 }
@@ -116,25 +122,4 @@ function liveOutbid(bid: BidPlacedMessage): LiveOutbid {
     minimumNextBid: bid.minimumNextBid,
     at: bid.at,
   };
-}
-
-/**
- * Runs `work` on every item, at most `limit` at a time. After a failure no new item starts, and the
- * first error is thrown only once the running ones have finished: nothing is left running unawaited.
- */
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lane = async () => {
-    while (!failure && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (failure) throw failure.error;
 }

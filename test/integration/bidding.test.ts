@@ -187,13 +187,15 @@ describeApp('bidding', () => {
       // clock runs ten minutes behind, an auction "ending in five minutes" has already ended by it.
       const ended = await clock.shifted(-10 * 60_000, () => createAuction(app.url, seller, { endsAt: inMinutes(-5) }));
       expect((await bid(bob, ended.id, '10.00')).errors?.[0]?.extensions).toMatchObject({ code: 'AUCTION_NOT_ACTIVE', status: 'ENDED' });
-      for (const { id } of [scheduled, cancelled, ended]) {
-        expect((await ok(app.url, AuctionBidsDocument, { id })).auction).toMatchObject({ bidCount: 0, lastSeq: 0, bids: { edges: [] } });
+      // The cancellation is the one event of its auction; no bid took a seq.
+      for (const [{ id }, lastSeq] of [[scheduled, 0], [cancelled, 1], [ended, 0]] as const) {
+        expect((await ok(app.url, AuctionBidsDocument, { id })).auction).toMatchObject({ bidCount: 0, lastSeq, bids: { edges: [] } });
       }
     });
 
     it('answers a retried key after the auction was cancelled with the original bid, and takes no new one', async () => {
-      const auction = await createAuction(app.url, seller);
+      // With a bid, an auction may be withdrawn only while more than 12 hours remain.
+      const auction = await createAuction(app.url, seller, { endsAt: inMinutes(24 * 60) });
       const key = randomUUID();
       const original = await bid(alice, auction.id, '10.00', key);
       await ok(app.url, CancelAuctionDocument, { id: auction.id }, seller.token);

@@ -8,12 +8,13 @@ export type PublishFault = (message: BidPlacedMessage, options: { timeoutMs: num
 
 /**
  * Puts `fault` between the app's gateway and its bid log (in-process or Kafka alike), for every
- * publish attempt, including the bid finisher's retries; `restore` puts the log back.
+ * publish attempt of a bid, including the bid finisher's retries; `restore` puts the log back.
+ * Ends and cancellations go straight to the log: the faults these tests plan are about bids.
  */
 export function injectPublishFaults(app: Pick<App, 'deps'>, fault: PublishFault): { restore(): void } {
   const bidLog = app.deps.bidLog;
   const real = bidLog.publish;
-  bidLog.publish = (message, options) => fault(message, options, real);
+  bidLog.publish = (message, options) => (message.type === 'BidPlaced' ? fault(message, options, real) : real(message, options));
   return {
     restore() {
       bidLog.publish = real;

@@ -96,7 +96,7 @@ describe('auction status', () => {
     expect(reserveStatus({ reservePrice: 2000, currentPrice: 2000, bidCount: 3 })).toBe('MET');
   });
   it('lays live state over the stored record only when it is newer', () => {
-    const live = { currentPrice: 1500, bidCount: 2, lastSeq: 2, leadingBidId: 'b2', leaderId: 'u', endsAt: minutes(10) };
+    const live = { state: 'OPEN' as const, winnerId: null, currentPrice: 1500, bidCount: 2, lastSeq: 2, leadingBidId: 'b2', leaderId: 'u', endsAt: minutes(10) };
     expect(viewAuction(record({ lastSeq: 1, bidCount: 1, currentPrice: 1200 }), now, live).currentPrice).toBe(1500);
     expect(viewAuction(record({ lastSeq: 3, bidCount: 3, currentPrice: 1800 }), now, live).currentPrice).toBe(1800);
   });

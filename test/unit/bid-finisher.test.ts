@@ -2,12 +2,12 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { BidNotLoggedError, createBidFinisher } from '../../src/services/bids/bid-finisher.js';
-import type { BidLog, BidPlacedMessage } from '../../src/ports/bid-log.js';
+import type { AuctionLogMessage, BidLog } from '../../src/ports/bid-log.js';
 import { bidPlacedNow } from '../support/bid-messages.js';
 
 /** A bid log whose every publish waits for the test to settle it. */
 function scriptedLog() {
-  const attempts: Array<{ message: BidPlacedMessage; resolve(): void; reject(error: Error): void }> = [];
+  const attempts: Array<{ message: AuctionLogMessage; resolve(): void; reject(error: Error): void }> = [];
   const log: BidLog = {
     publish: (message) => new Promise<void>((resolve, reject) => attempts.push({ message, resolve, reject })),
     isCaughtUp: async () => true,

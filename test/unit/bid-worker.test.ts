@@ -9,12 +9,12 @@ import { createMemoryBidLog } from '../../src/adapters/memory/memory-bid-log.js'
 import { createMemoryDeadLetterQueue, type MemoryDeadLetterQueue } from '../../src/adapters/memory/memory-dlq.js';
 import { openDatabase, type Database } from '../../src/adapters/postgres/database.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import type { BidPlacedMessage } from '../../src/ports/bid-log.js';
+import type { AuctionCancelledMessage, AuctionEndedMessage, AuctionLogMessage, BidPlacedMessage } from '../../src/ports/bid-log.js';
 import type { LiveAuctionEvent, LiveEvents } from '../../src/ports/live-events.js';
 import { createLiveEvents } from '../../src/adapters/live/live-events.js';
 import { createMemoryTransport } from '../../src/adapters/live/memory-transport.js';
-import { InvalidBidMessageError, parseBidPlaced } from '../../src/workers/bid-message.js';
-import { createBidWorker, persistBidBatch } from '../../src/workers/bid-worker.js';
+import { InvalidBidMessageError, parseLogMessage } from '../../src/workers/bid-message.js';
+import { createBidWorker, persistBidBatch, persistLogBatch, type PaymentTerms } from '../../src/workers/bid-worker.js';
 import type { DeadLetterQueue, LogMessage } from '../../src/ports/log-consumer.js';
 import { handOverConsumer } from '../support/hand-over-consumer.js';
 
@@ -22,6 +22,8 @@ const logger = pino({ level: 'silent' });
 const MIGRATIONS = path.resolve(import.meta.dirname, '../../prisma/migrations');
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+const DAY = 24 * 3_600_000;
+const PAYMENTS: PaymentTerms = { configured: true, deadlineMs: 4 * DAY };
 
 /** The message the gateway would publish for the seq-th bid on an auction (price 1000 + 100 per bid). */
 function bidPlaced(auctionId: string, bidderId: string, seq: number): BidPlacedMessage {
@@ -43,7 +45,37 @@ function bidPlaced(auctionId: string, bidderId: string, seq: number): BidPlacedM
   };
 }
 
-const asLog = (message: BidPlacedMessage | string, offset: number, key: string | null = null): LogMessage => ({
+/**
+ * The AuctionEnded the price book would publish after `bids` (the last one leading), stamped at the
+ * end the last bid left; sold unless the reserve was not met.
+ */
+function auctionEnded(auctionId: string, bids: BidPlacedMessage[], { reserveMet = true } = {}): AuctionEndedMessage {
+  const last = bids.at(-1) ?? null;
+  const sold = last !== null && reserveMet;
+  return {
+    v: 1,
+    type: 'AuctionEnded',
+    id: randomUUID(),
+    auctionId,
+    seq: (last?.extension?.seq ?? last?.seq ?? 0) + 1,
+    at: last?.endsAt ?? at(3600),
+    sold,
+    finalPrice: sold ? last.currentPrice : null,
+    winnerId: sold ? last.bid.bidderId : null,
+    winningBidId: sold ? last.id : null,
+    reserveStatus: reserveMet ? 'NO_RESERVE' : 'NOT_MET',
+    bidCount: bids.length,
+    currentPrice: last?.currentPrice ?? 1000,
+    leadingBidId: last?.id ?? null,
+    leaderId: last?.bid.bidderId ?? null,
+  };
+}
+
+function auctionCancelled(auctionId: string, seq: number, afterEnd: boolean): AuctionCancelledMessage {
+  return { v: 1, type: 'AuctionCancelled', id: randomUUID(), auctionId, seq, at: at(7200), reason: 'Sold elsewhere', afterEnd };
+}
+
+const asLog = (message: AuctionLogMessage | string, offset: number, key: string | null = null): LogMessage => ({
   offset: String(offset),
   key: typeof message === 'string' ? key : message.auctionId,
   value: Buffer.from(typeof message === 'string' ? message : JSON.stringify(message)),
@@ -169,6 +201,150 @@ describe('persisting the bid log', () => {
     expect(await db.bid.count({ where: { auctionId } })).toBe(3);
   });
 
+  describe('ends and cancellations', () => {
+    const payment = () => db.payment.findMany({ where: { auctionId } });
+
+    it('records an end once across replays: ENDED with its winner, the AuctionEnded event and a payment due a deadline after the end', async () => {
+      const bids = [1, 2].map((seq) => bidPlaced(auctionId, bidderId, seq)) as [BidPlacedMessage, BidPlacedMessage];
+      const end = auctionEnded(auctionId, bids);
+
+      const events = await persistLogBatch(db, [...bids, end], PAYMENTS);
+      // A replayed batch, and the same end published again by a closing worker that lost its answer.
+      await persistLogBatch(db, [...bids, end], PAYMENTS);
+      await persistLogBatch(db, [structuredClone(end)], PAYMENTS);
+
+      expect(events.map((e) => [e.type, e.seq])).toEqual([
+        ['BidPlaced', 1],
+        ['BidPlaced', 2],
+        ['AuctionEnded', 3],
+      ]);
+      expect(await auction()).toMatchObject({
+        state: 'ENDED',
+        winnerId: bidderId,
+        endedAt: new Date(end.at),
+        endsAt: new Date(end.at),
+        lastSeq: 3,
+        currentPrice: 1200,
+        bidCount: 2,
+        leadingBidId: bids[1].id,
+        leaderId: bidderId,
+        closeLeaseUntil: null,
+      });
+      const stored = await db.auctionEvent.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } });
+      expect(stored.map((e) => e.type)).toEqual(['BidPlaced', 'BidPlaced', 'AuctionEnded']);
+      expect(stored[2]).toMatchObject({
+        seq: 3,
+        at: new Date(end.at),
+        payload: { sold: true, finalPrice: 1200, winnerId: bidderId, winningBidId: bids[1].id, reserveStatus: 'NO_RESERVE', bidCount: 2 },
+      });
+      expect(await payment()).toEqual([
+        expect.objectContaining({ payerId: bidderId, amount: 1200, currency: 'USD', status: 'REQUIRES_PAYMENT', dueAt: new Date(Date.parse(end.at) + 4 * DAY), refundRequestedAt: null }),
+      ]);
+    });
+
+    it('leaves a payment that has moved on alone when the end is replayed', async () => {
+      const bids = [bidPlaced(auctionId, bidderId, 1)];
+      const end = auctionEnded(auctionId, bids);
+      await persistLogBatch(db, [...bids, end], PAYMENTS);
+      await db.payment.updateMany({ where: { auctionId }, data: { status: 'SUCCEEDED' } });
+
+      await persistLogBatch(db, [end], { configured: true, deadlineMs: DAY });
+
+      expect(await payment()).toEqual([expect.objectContaining({ status: 'SUCCEEDED', dueAt: new Date(Date.parse(end.at) + 4 * DAY) })]);
+    });
+
+    it('records the payment of a sale as NOT_CONFIGURED when no payment provider is configured', async () => {
+      const bids = [bidPlaced(auctionId, bidderId, 1)];
+      await persistLogBatch(db, [...bids, auctionEnded(auctionId, bids)], { configured: false, deadlineMs: 4 * DAY });
+
+      expect(await payment()).toEqual([expect.objectContaining({ payerId: bidderId, amount: 1100, status: 'NOT_CONFIGURED' })]);
+    });
+
+    it('ends an auction whose reserve was not met unsold: no winner and no payment, its leader kept', async () => {
+      const bids = [bidPlaced(auctionId, bidderId, 1)];
+      await persistLogBatch(db, [...bids, auctionEnded(auctionId, bids, { reserveMet: false })], PAYMENTS);
+
+      expect(await auction()).toMatchObject({ state: 'ENDED', winnerId: null, leaderId: bidderId, currentPrice: 1100, lastSeq: 2 });
+      expect(await payment()).toEqual([]);
+    });
+
+    it('ends an auction without bids unsold, with no payment', async () => {
+      const end = auctionEnded(auctionId, []);
+      await persistLogBatch(db, [end], PAYMENTS);
+
+      expect(await auction()).toMatchObject({ state: 'ENDED', winnerId: null, leaderId: null, bidCount: 0, lastSeq: 1, endedAt: new Date(end.at) });
+      expect(await payment()).toEqual([]);
+    });
+
+    it('stores a bid that extended the auction as its BidPlaced and AuctionExtended events, moving last_seq and ends_at', async () => {
+      const extending = { ...bidPlaced(auctionId, bidderId, 1), endsAt: at(3720), extension: { seq: 2, endsAt: at(3720) } };
+
+      const events = await persistLogBatch(db, [extending], PAYMENTS);
+      await persistLogBatch(db, [extending], PAYMENTS);
+
+      expect(events.map((e) => [e.type, e.seq])).toEqual([
+        ['BidPlaced', 1],
+        ['AuctionExtended', 2],
+      ]);
+      const stored = await db.auctionEvent.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } });
+      expect(stored.map((e) => [e.type, e.seq])).toEqual([
+        ['BidPlaced', 1],
+        ['AuctionExtended', 2],
+      ]);
+      expect(stored[1]).toMatchObject({ payload: { endsAt: at(3720) }, at: new Date(extending.at) });
+      expect(await auction()).toMatchObject({ lastSeq: 2, endsAt: new Date(at(3720)), bidCount: 1 });
+
+      await persistLogBatch(db, [bidPlaced(auctionId, bidderId, 3)], PAYMENTS);
+      expect(await auction()).toMatchObject({ lastSeq: 3, bidCount: 3 });
+    });
+
+    it('stores a bid republished after the end, without moving the ended auction', async () => {
+      const [first, late] = [1, 2].map((seq) => bidPlaced(auctionId, bidderId, seq)) as [BidPlacedMessage, BidPlacedMessage];
+      // The price book counted the late bid at the close; its publish reached the log only after the end's.
+      const end = auctionEnded(auctionId, [first, late]);
+      await persistLogBatch(db, [first, end], PAYMENTS);
+      const before = await auction();
+
+      await persistLogBatch(db, [late], PAYMENTS);
+
+      expect((await db.bid.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } })).map((b) => b.id)).toEqual([first.id, late.id]);
+      expect((await db.auctionEvent.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } })).map((e) => e.type)).toEqual(['BidPlaced', 'BidPlaced', 'AuctionEnded']);
+      expect(await auction()).toEqual(before);
+      expect(before).toMatchObject({ state: 'ENDED', lastSeq: 3, endsAt: new Date(end.at), leadingBidId: late.id });
+    });
+
+    it('cancels a running auction: CANCELLED with its reason, the event, and no payment', async () => {
+      const bids = [bidPlaced(auctionId, bidderId, 1)];
+      const cancel = auctionCancelled(auctionId, 2, false);
+
+      const events = await persistLogBatch(db, [...bids, cancel], PAYMENTS);
+      await persistLogBatch(db, [cancel], PAYMENTS);
+
+      expect(events.map((e) => [e.type, e.seq])).toEqual([
+        ['BidPlaced', 1],
+        ['AuctionCancelled', 2],
+      ]);
+      expect(await auction()).toMatchObject({ state: 'CANCELLED', cancelledAt: new Date(cancel.at), cancelReason: 'Sold elsewhere', lastSeq: 2 });
+      const stored = await db.auctionEvent.findMany({ where: { auctionId, type: 'AuctionCancelled' } });
+      expect(stored).toEqual([expect.objectContaining({ seq: 2, payload: { reason: 'Sold elsewhere', afterEnd: false } })]);
+      expect(await payment()).toEqual([]);
+    });
+
+    it('cancels a sale after its end, asking for a refund of its payment once', async () => {
+      const bids = [bidPlaced(auctionId, bidderId, 1)];
+      const cancel = auctionCancelled(auctionId, 3, true);
+      await persistLogBatch(db, [...bids, auctionEnded(auctionId, bids)], PAYMENTS);
+
+      await persistLogBatch(db, [cancel], PAYMENTS);
+      // Replayed, even as a copy stamped later, it asks for nothing more.
+      await persistLogBatch(db, [{ ...cancel, at: at(9000) }], PAYMENTS);
+
+      expect(await auction()).toMatchObject({ state: 'CANCELLED', cancelledAt: new Date(cancel.at), winnerId: bidderId, lastSeq: 3 });
+      expect(await payment()).toEqual([expect.objectContaining({ refundRequestedAt: new Date(cancel.at), status: 'REQUIRES_PAYMENT' })]);
+      expect(await db.auctionEvent.count({ where: { auctionId, type: 'AuctionCancelled' } })).toBe(1);
+    });
+  });
+
   describe('the worker', () => {
     let consumer: ReturnType<typeof handOverConsumer>;
     let dlq: MemoryDeadLetterQueue;
@@ -178,7 +354,7 @@ describe('persisting the bid log', () => {
       consumer = handOverConsumer();
       dlq = createMemoryDeadLetterQueue();
       live = createLiveEvents(createMemoryTransport(), { keyPrefix: '', logger });
-      const worker = createBidWorker({ db, consumer, dlq, live, logger });
+      const worker = createBidWorker({ db, consumer, dlq, live, payments: PAYMENTS, logger });
       await worker.start();
       await worker.ready;
     });
@@ -224,10 +400,40 @@ describe('persisting the bid log', () => {
       expect(stored.map((e) => e.payload)).toEqual(received.map(({ event }) => event.payload));
     });
 
+    it('publishes an end to live subscribers after its bid, once Postgres has recorded it', async () => {
+      const subscription = await live.auctionEvents(auctionId);
+      const received: Array<{ event: LiveAuctionEvent; state: string }> = [];
+      const reading = (async () => {
+        for await (const event of subscription) {
+          received.push({ event, state: (await auction()).state });
+          if (received.length === 2) break;
+        }
+      })();
+      const bid = bidPlaced(auctionId, bidderId, 1);
+      await consumer.deliver({ partition: 0, messages: [asLog(bid, 0), asLog(auctionEnded(auctionId, [bid]), 1)] });
+      await reading;
+
+      expect(received.map(({ event, state }) => [event.type, event.seq, state])).toEqual([
+        ['BidPlaced', 1, 'ENDED'],
+        ['AuctionEnded', 2, 'ENDED'],
+      ]);
+      expect(received[1]?.event.payload).toEqual({ sold: true, finalPrice: 1100, winnerId: bidderId, winningBidId: bid.id, reserveStatus: 'NO_RESERVE', bidCount: 1 });
+    });
+
+    it('dead-letters a sold end that names no winner, leaving the auction open', async () => {
+      const bid = bidPlaced(auctionId, bidderId, 1);
+      const broken = { ...auctionEnded(auctionId, [bid]), winnerId: null };
+      await consumer.deliver({ partition: 0, messages: [asLog(bid, 0), asLog(broken, 1)] });
+
+      expect(dlq.letters.map((l) => [l.raw.offset, l.reason])).toEqual([['1', expect.stringMatching(/^sold:/)]]);
+      expect(await auction()).toMatchObject({ state: 'OPEN', lastSeq: 1 });
+      expect(await db.payment.count({ where: { auctionId } })).toBe(0);
+    });
+
     it('still persists and commits a batch when the live fan-out fails', async () => {
       const failing: LiveEvents = { ...live, publishAuctionEvents: () => Promise.reject(new Error('pub/sub down')) };
       const other = handOverConsumer();
-      await createBidWorker({ db, consumer: other, dlq, live: failing, logger }).start();
+      await createBidWorker({ db, consumer: other, dlq, live: failing, payments: PAYMENTS, logger }).start();
 
       await other.deliver({ partition: 0, messages: [asLog(bidPlaced(auctionId, bidderId, 1), 0)] });
       expect(await db.bid.count({ where: { auctionId } })).toBe(1);
@@ -252,7 +458,7 @@ describe('persisting the bid log', () => {
       const counted: string[] = [];
       const other = handOverConsumer();
       const metrics = { bidDeadLettered: (cause: string) => counted.push(cause) };
-      await createBidWorker({ db, consumer: other, dlq, live, metrics, logger: pino({ level: 'error' }, stream) }).start();
+      await createBidWorker({ db, consumer: other, dlq, live, metrics, payments: PAYMENTS, logger: pino({ level: 'error' }, stream) }).start();
       const orphan = bidPlaced(randomUUID(), bidderId, 1);
 
       await other.deliver({ partition: 2, messages: [asLog('{', 7, auctionId), asLog(orphan, 8), asLog(bidPlaced(auctionId, bidderId, 1), 9)] });
@@ -294,7 +500,7 @@ describe('persisting the bid log', () => {
         await letters.publish(raw, reason);
       },
     };
-    const worker = createBidWorker({ db, consumer: log.consumer('bid-persister'), dlq: flaky, live: createLiveEvents(createMemoryTransport(), { keyPrefix: '', logger }), logger });
+    const worker = createBidWorker({ db, consumer: log.consumer('bid-persister'), dlq: flaky, live: createLiveEvents(createMemoryTransport(), { keyPrefix: '', logger }), payments: PAYMENTS, logger });
     await worker.start();
     try {
       await vi.waitFor(async () => expect(await log.isCaughtUp(auctionId)).toBe(true), { timeout: 10_000, interval: 20 });
@@ -316,18 +522,22 @@ describe('persisting the bid log', () => {
     const refused = () => Promise.reject(new Error('connection refused'));
     const down = { user: { findMany: refused }, auction: { findMany: refused }, $executeRaw: refused } as unknown as PrismaClient;
     const live = createLiveEvents(createMemoryTransport(), { keyPrefix: '', logger });
-    await createBidWorker({ db: down, consumer, dlq, live, logger }).start();
+    await createBidWorker({ db: down, consumer, dlq, live, payments: PAYMENTS, logger }).start();
 
     await expect(consumer.deliver({ partition: 0, messages: [asLog(bidPlaced(auctionId, bidderId, 1), 0)] })).rejects.toThrow('connection refused');
     expect(dlq.letters).toEqual([]);
   });
 });
 
-describe('parseBidPlaced', () => {
+describe('parseLogMessage', () => {
   const valid = bidPlaced(randomUUID(), randomUUID(), 1);
+  const end = auctionEnded(valid.auctionId, [valid]);
+  const unsold = auctionEnded(valid.auctionId, [valid], { reserveMet: false });
+  const cancel = auctionCancelled(valid.auctionId, 3, true);
+  const raw = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
   const reasonFor = (value: unknown) => {
     try {
-      parseBidPlaced(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
+      parseLogMessage(raw(value));
     } catch (error) {
       expect(error).toBeInstanceOf(InvalidBidMessageError);
       return (error as Error).message;
@@ -336,7 +546,19 @@ describe('parseBidPlaced', () => {
   };
 
   it('returns a well-formed message as it was published, ignoring fields it does not know', () => {
-    expect(parseBidPlaced(Buffer.from(JSON.stringify({ ...valid, addedLater: true })))).toEqual(valid);
+    expect(parseLogMessage(raw({ ...valid, addedLater: true }))).toEqual(valid);
+  });
+
+  it.each([
+    ['a bid that extended the auction', { ...valid, extension: { seq: 2, endsAt: valid.endsAt } }],
+    ['a bid with a null extension', { ...valid, extension: null }],
+    ['a sold end', end],
+    ['an unsold end', unsold],
+    ['an end without bids', auctionEnded(valid.auctionId, [])],
+    ['a cancellation', cancel],
+    ['a cancellation without a reason', { ...cancel, reason: null, afterEnd: false }],
+  ])('accepts %s as it was published', (_name, message) => {
+    expect(parseLogMessage(raw(message))).toEqual(message);
   });
 
   it.each([
@@ -349,11 +571,25 @@ describe('parseBidPlaced', () => {
     ['a NUL in the idempotency key', { ...valid, bid: { ...valid.bid, idempotencyKey: 'a\u0000b' } }, /^bid\.idempotencyKey:/],
     ['an unpaired surrogate in the idempotency key', { ...valid, bid: { ...valid.bid, idempotencyKey: 'a\ud800b' } }, /^bid\.idempotencyKey:/],
     ['a missing field', { ...valid, seq: undefined }, /^seq:/],
+    ['an extension that is not the seq after its bid', { ...valid, extension: { seq: 3, endsAt: valid.endsAt } }, /^extension\.seq:/],
+    ['a sold end without a winner', { ...end, winnerId: null }, /^sold:/],
+    ['a sold end without a final price', { ...end, finalPrice: null }, /^sold:/],
+    ['an unsold end naming a winner', { ...unsold, winnerId: valid.bid.bidderId, winningBidId: valid.id, finalPrice: valid.currentPrice }, /^sold:/],
+    ['an end with an unknown reserve status', { ...end, reserveStatus: 'ALMOST' }, /^reserveStatus:/],
+    ['an end with a negative bid count', { ...end, bidCount: -1 }, /^bidCount:/],
+    ['an end without its leader', { ...end, leaderId: undefined }, /^leaderId:/],
+    ['a cancellation without afterEnd', { ...cancel, afterEnd: undefined }, /^afterEnd:/],
+    ['a NUL in a cancellation reason', { ...cancel, reason: 'a\u0000b' }, /^reason:/],
+    ['a cancellation of an auction id that is not a uuid', { ...cancel, auctionId: 'auction-1' }, /^auctionId:/],
   ])('refuses %s, saying where', (_name, value, reason) => {
     expect(reasonFor(value)).toMatch(reason);
   });
 
+  it('refuses a message of a type it does not know', () => {
+    expect(reasonFor({ ...cancel, type: 'AuctionPaused' })).toBeDefined();
+  });
+
   it('refuses a message without a value', () => {
-    expect(() => parseBidPlaced(null)).toThrow(InvalidBidMessageError);
+    expect(() => parseLogMessage(null)).toThrow(InvalidBidMessageError);
   });
 });

@@ -14,11 +14,11 @@ const logger = pino({ level: 'silent' });
 const redisSkip = await redisSkipReason('the Redis live events');
 
 const event = (auctionId: string, seq: number): LiveAuctionEvent => ({
-  type: 'BidPlaced',
+  type: 'AuctionExtended',
   auctionId,
   seq,
   at: new Date(Date.UTC(2026, 10, 22, 12, 0, seq)).toISOString(),
-  payload: { currentPrice: 1000 + seq },
+  payload: { endsAt: new Date(Date.UTC(2026, 10, 22, 13, 0, seq)).toISOString() },
 });
 
 /** Reads `count` items from an iterator, failing if they do not come within `ms`. */

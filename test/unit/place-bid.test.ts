@@ -63,13 +63,23 @@ describe('placing a bid against the in-process price book and bid log', () => {
     bidFinisher = createBidFinisher({ bidLog, logger: silent });
     counting = countingMetrics();
     await priceBook.load(
-      freshBookEntry({ id: auctionId, sellerId, state: 'OPEN', startsAt: new Date(NOW - 60_000), endsAt: new Date(NOW + 3_600_000), startingPrice: STARTING_PRICE }),
+      freshBookEntry({
+        id: auctionId,
+        sellerId,
+        state: 'OPEN',
+        startsAt: new Date(NOW - 60_000),
+        endsAt: new Date(NOW + 3_600_000),
+        scheduledEndsAt: new Date(NOW + 3_600_000),
+        softCloseSeconds: 0,
+        startingPrice: STARTING_PRICE,
+        reservePrice: null,
+      }),
     );
   });
 
   afterEach(async () => {
     await bidFinisher.close(0);
-    await Promise.all([bidLog.close(), priceBook.close()]);
+    await Promise.all([bidLog.close(), priceBook.dispose()]);
   });
 
   it('accepts a bid at the starting price only once the bid log holds it, and counts it', async () => {

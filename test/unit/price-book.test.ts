@@ -3,10 +3,11 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryPriceBook } from '../../src/adapters/memory/memory-price-book.js';
 import { createRedisPriceBook } from '../../src/adapters/redis/redis-price-book.js';
-import { PLACE_BID_LUA } from '../../src/adapters/redis/price-book-scripts.js';
+import { CANCEL_LUA, CLOSE_LUA, PLACE_BID_LUA } from '../../src/adapters/redis/price-book-scripts.js';
 import { REDIS_URL, redisSkipReason as redisUnavailable } from '../support/redis.js';
-import type { BidCommand, BidDecision, BookEntry, PriceBook } from '../../src/ports/price-book.js';
-import type { BidPlacedMessage } from '../../src/ports/bid-log.js';
+import type { BidCommand, BidDecision, BookEntry, CancelCommand, CancelDecision, CloseDecision, PriceBook } from '../../src/ports/price-book.js';
+import type { AuctionCancelledMessage, AuctionEndedMessage, BidPlacedMessage } from '../../src/ports/bid-log.js';
+import { CANCEL_WITH_BIDS_MIN_REMAINING_MS, SALE_CANCEL_WINDOW_MS } from '../../src/domain/auction-rules.js';
 import { freshBookEntry } from '../../src/services/bids/book-entry.js';
 
 // One suite, two implementations: the in-process book must decide exactly as the Redis scripts do.
@@ -32,7 +33,7 @@ const factories: Array<{ name: string; skipReason: string | null; create(): Harn
     skipReason: null,
     create() {
       const book = createMemoryPriceBook();
-      return { book, open: () => book, dispose: () => book.close() };
+      return { book, open: () => book, dispose: () => book.dispose() };
     },
   },
   {
@@ -54,7 +55,7 @@ const factories: Array<{ name: string; skipReason: string | null; create(): Harn
         prefix,
         async dispose() {
           await deleteByPrefix(redis, prefix);
-          await Promise.all(books.map((b) => b.close()));
+          await Promise.all(books.map((b) => b.dispose()));
           await redis.quit();
         },
       };
@@ -71,15 +72,20 @@ async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+/** An auction without bids, running for an hour either side of now; its scheduled end follows endsAt unless given. */
 function entry(overrides: Partial<BookEntry> = {}): BookEntry {
   const now = Date.now();
+  const endsAt = overrides.endsAt ?? new Date(now + HOUR);
   const fresh = freshBookEntry({
     id: randomUUID(),
     sellerId: 'seller',
     state: 'OPEN',
     startsAt: new Date(now - HOUR),
-    endsAt: new Date(now + HOUR),
+    endsAt,
+    scheduledEndsAt: endsAt,
+    softCloseSeconds: 0,
     startingPrice: 10_00,
+    reservePrice: null,
   });
   return { ...fresh, ...overrides };
 }
@@ -96,8 +102,30 @@ function bid(auction: BookEntry, amount: number, overrides: Partial<BidCommand> 
   };
 }
 
+/** A cancel under the rules the service applies (12 hours with bids, 30 days after a sale). */
+function cancelOf(auction: BookEntry, overrides: Partial<CancelCommand> = {}): CancelCommand {
+  return {
+    auctionId: auction.auctionId,
+    eventId: randomUUID(),
+    reason: null,
+    minRemainingWithBidsMs: CANCEL_WITH_BIDS_MIN_REMAINING_MS,
+    saleCancelWindowMs: SALE_CANCEL_WINDOW_MS,
+    ...overrides,
+  };
+}
+
 function accepted(decision: BidDecision): BidPlacedMessage {
   if (decision.outcome !== 'ACCEPTED') throw new Error(`expected ACCEPTED, got ${JSON.stringify(decision)}`);
+  return decision.message;
+}
+
+function ended(decision: CloseDecision): AuctionEndedMessage {
+  if (decision.outcome !== 'ENDED') throw new Error(`expected ENDED, got ${JSON.stringify(decision)}`);
+  return decision.message;
+}
+
+function cancelledNow(decision: CancelDecision): AuctionCancelledMessage {
+  if (decision.outcome !== 'CANCELLED' || !decision.now) throw new Error(`expected CANCELLED now, got ${JSON.stringify(decision)}`);
   return decision.message;
 }
 
@@ -138,12 +166,15 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
       minimumNextBid: 10_50,
       endsAt: '2999-02-28T23:59:59.007Z',
       previousLeader: null,
+      extension: null,
     });
     expect(new Date(message.at).toISOString()).toBe(message.at);
     // Stamped when the book decided, on its clock: the Redis server's, which is this machine's.
     expect(Date.parse(message.at)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(message.at)).toBeLessThanOrEqual(after);
     expect(await liveOf(auction.auctionId)).toEqual({
+      state: 'OPEN',
+      winnerId: null,
       currentPrice: 10_00,
       bidCount: 1,
       lastSeq: 1,
@@ -231,13 +262,46 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
   it('refuses bids once the auction is cancelled', async () => {
     const auction = entry();
     await book.load(auction);
-    await book.cancel(auction.auctionId);
+    cancelledNow(await book.cancel(cancelOf(auction)));
     expect(await book.placeBid(bid(auction, 10_00))).toEqual({ outcome: 'NOT_ACTIVE', status: 'CANCELLED' });
   });
 
-  it('does nothing when cancelling an auction it does not hold', async () => {
-    await book.cancel('unknown');
+  it('answers MISSING to a cancel or a close of an auction it does not hold, and holds nothing after', async () => {
+    expect(await book.cancel(cancelOf(entry({ auctionId: 'unknown' })))).toEqual({ outcome: 'MISSING' });
+    expect(await book.close('unknown', randomUUID())).toEqual({ outcome: 'MISSING' });
     expect(await book.peek(['unknown'])).toEqual(new Map());
+  });
+
+  it('keeps an empty cancel reason as none', async () => {
+    const auction = entry();
+    await book.load(auction);
+    expect(cancelledNow(await book.cancel(cancelOf(auction, { reason: '' }))).reason).toBeNull();
+  });
+
+  it('keeps an auction loaded long after its end, so that its sale can still be cancelled within the window', async () => {
+    const endsAt = new Date(Date.now() - 8 * DAY);
+    const auction = entry({ state: 'ENDED', startsAt: new Date(endsAt.getTime() - DAY), endsAt, bidCount: 1, lastSeq: 2, currentPrice: 10_00 });
+    const final: AuctionEndedMessage = {
+      v: 1,
+      type: 'AuctionEnded',
+      id: randomUUID(),
+      auctionId: auction.auctionId,
+      seq: 2,
+      at: endsAt.toISOString(),
+      sold: true,
+      finalPrice: 10_00,
+      winnerId: 'alice',
+      winningBidId: 'b1',
+      reserveStatus: 'NO_RESERVE',
+      bidCount: 1,
+      currentPrice: 10_00,
+      leadingBidId: 'b1',
+      leaderId: 'alice',
+    };
+    await book.load({ ...auction, leadingBidId: 'b1', leaderId: 'alice', leaderAmount: 10_00, finalMessage: final });
+
+    expect(await liveOf(auction.auctionId)).toMatchObject({ state: 'ENDED', winnerId: 'alice', lastSeq: 2 });
+    expect(cancelledNow(await book.cancel(cancelOf(auction)))).toMatchObject({ seq: 3, afterEnd: true });
   });
 
   it('reports an auction it does not hold as missing', async () => {
@@ -260,11 +324,12 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
   });
 
   it('answers a retried key after the auction was cancelled with the original message, and accepts nothing new', async () => {
-    const auction = entry();
+    // A day left: an auction with a bid may still be withdrawn.
+    const auction = entry({ endsAt: new Date(Date.now() + DAY) });
     await book.load(auction);
     const command = bid(auction, 10_00);
     const original = accepted(await book.placeBid(command));
-    await book.cancel(auction.auctionId);
+    cancelledNow(await book.cancel(cancelOf(auction)));
     const before = await liveOf(auction.auctionId);
 
     expect(await book.placeBid({ ...command, bidId: randomUUID() })).toEqual({ outcome: 'DUPLICATE', message: original });
@@ -414,8 +479,8 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
     const live = await book.peek([a.auctionId, 'unknown', b.auctionId]);
 
     expect([...live.keys()].sort()).toEqual([a.auctionId, b.auctionId].sort());
-    expect(live.get(a.auctionId)).toEqual({ currentPrice: 10_00, bidCount: 0, lastSeq: 0, leadingBidId: null, leaderId: null, endsAt: a.endsAt });
-    expect(live.get(b.auctionId)).toEqual({ currentPrice: 30_00, bidCount: 2, lastSeq: 5, leadingBidId: 'b1', leaderId: 'bob', endsAt: b.endsAt });
+    expect(live.get(a.auctionId)).toEqual({ state: 'OPEN', winnerId: null, currentPrice: 10_00, bidCount: 0, lastSeq: 0, leadingBidId: null, leaderId: null, endsAt: a.endsAt });
+    expect(live.get(b.auctionId)).toEqual({ state: 'OPEN', winnerId: null, currentPrice: 30_00, bidCount: 2, lastSeq: 5, leadingBidId: 'b1', leaderId: 'bob', endsAt: b.endsAt });
     expect(await book.peek([])).toEqual(new Map());
   });
 
@@ -424,16 +489,16 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
     await book.load(auction);
     const later = new Date(auction.endsAt.getTime() + HOUR);
 
-    expect(await book.reschedule(auction.auctionId, later)).toBe(true);
+    expect(await book.reschedule(auction.auctionId, { endsAt: later, reservePrice: null })).toBe(true);
     expect((await liveOf(auction.auctionId))?.endsAt).toEqual(later);
     expect(accepted(await book.placeBid(bid(auction, 10_00))).endsAt).toBe(later.toISOString());
 
-    expect(await book.reschedule(auction.auctionId, new Date(later.getTime() + HOUR))).toBe(false);
+    expect(await book.reschedule(auction.auctionId, { endsAt: new Date(later.getTime() + HOUR), reservePrice: null })).toBe(false);
     expect((await liveOf(auction.auctionId))?.endsAt).toEqual(later);
   });
 
   it('reschedules an auction it does not hold, leaving the database the only record', async () => {
-    expect(await book.reschedule('unknown', new Date())).toBe(true);
+    expect(await book.reschedule('unknown', { endsAt: new Date(), reservePrice: 20_00 })).toBe(true);
     expect(await book.peek(['unknown'])).toEqual(new Map());
   });
 
@@ -446,7 +511,7 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
   });
 });
 
-// How the place-bid script reads the time; the Redis book below swaps it for a time the test picks.
+// How the scripts read the time; the Redis book below swaps it for a time the test picks.
 const REDIS_TIME = "local time = redis.call('TIME')";
 
 /** A Redis price book on the shared store whose script reads `nowMs` instead of the Redis server's TIME. */
@@ -476,7 +541,7 @@ const clockedFactories: Array<{ name: string; skipReason: string | null; create(
           now = nowMs;
           return book;
         },
-        dispose: () => book.close(),
+        dispose: () => book.dispose(),
       };
     },
   },
@@ -496,7 +561,7 @@ const clockedFactories: Array<{ name: string; skipReason: string | null; create(
           const redis = new Redis(REDIS_URL);
           await deleteByPrefix(redis, prefix);
           await redis.quit();
-          await Promise.all(books.map((b) => b.close()));
+          await Promise.all(books.map((b) => b.dispose()));
         },
       };
     },
@@ -514,8 +579,8 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
     await h?.dispose();
   });
 
-  it('still reads the time the way this suite replaces it', () => {
-    expect(PLACE_BID_LUA).toContain(REDIS_TIME);
+  it('still reads the time the way this suite replaces it, once per script that judges time', () => {
+    for (const lua of [PLACE_BID_LUA, CLOSE_LUA, CANCEL_LUA]) expect(lua.split(REDIS_TIME)).toHaveLength(2);
   });
 
   it('accepts a bid one millisecond before endsAt, stamped with that instant, and refuses one at exactly endsAt as ENDED', async () => {
@@ -546,6 +611,357 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
     expect(await after.placeBid({ ...command, amount: 12_00 })).toEqual({ outcome: 'KEY_REUSED' });
     expect(await after.placeBid(bid(auction, 20_00, { bidderId: 'bob' }))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
     expect((await after.peek([auction.auctionId])).get(auction.auctionId)).toMatchObject({ bidCount: 1, lastSeq: 1, leadingBidId: original.id });
+  });
+
+  const iso = (ms: number) => new Date(ms).toISOString();
+  /** An auction running from a day before T until T, loaded before it starts. */
+  async function running(overrides: Partial<BookEntry> = {}): Promise<BookEntry> {
+    const auction = entry({ startsAt: new Date(T - DAY), endsAt: new Date(T), ...overrides });
+    await h.at(T - 2 * DAY).load(auction);
+    return auction;
+  }
+  const liveAt = async (nowMs: number, auction: BookEntry) => (await h.at(nowMs).peek([auction.auctionId])).get(auction.auctionId);
+
+  describe('closing', () => {
+    it('answers NOT_DUE with the end while the auction runs, and keeps accepting bids', async () => {
+      const auction = await running();
+
+      expect(await h.at(T - 1).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'NOT_DUE', endsAt: new Date(T) });
+      expect(accepted(await h.at(T - 1).placeBid(bid(auction, 10_00))).seq).toBe(1);
+      expect(await liveAt(T - 1, auction)).toMatchObject({ state: 'OPEN', winnerId: null, lastSeq: 1 });
+    });
+
+    it('ends an auction at exactly its end with the next seq, the leader as winner at their amount', async () => {
+      const auction = await running();
+      accepted(await h.at(T - HOUR).placeBid(bid(auction, 10_00)));
+      const lead = accepted(await h.at(T - 1).placeBid(bid(auction, 12_00, { bidderId: 'bob' })));
+      const eventId = randomUUID();
+
+      expect(await h.at(T).close(auction.auctionId, eventId)).toEqual({
+        outcome: 'ENDED',
+        message: {
+          v: 1,
+          type: 'AuctionEnded',
+          id: eventId,
+          auctionId: auction.auctionId,
+          seq: 3,
+          at: iso(T),
+          sold: true,
+          finalPrice: 12_00,
+          winnerId: 'bob',
+          winningBidId: lead.id,
+          reserveStatus: 'NO_RESERVE',
+          bidCount: 2,
+          currentPrice: 12_00,
+          leadingBidId: lead.id,
+          leaderId: 'bob',
+        },
+      });
+      expect(await liveAt(T, auction)).toMatchObject({ state: 'ENDED', winnerId: 'bob', lastSeq: 3, bidCount: 2, currentPrice: 12_00 });
+    });
+
+    it("stamps the end with the auction's end, not the moment a late worker closes it", async () => {
+      const auction = await running();
+      expect(ended(await h.at(T + HOUR).close(auction.auctionId, randomUUID())).at).toBe(iso(T));
+    });
+
+    it.each([
+      ['MET', 12_00, { sold: true, finalPrice: 12_00, winnerId: 'alice' }],
+      ['NOT_MET', 12_01, { sold: false, finalPrice: null, winnerId: null, winningBidId: null }],
+      ['NO_RESERVE', null, { sold: true, finalPrice: 12_00, winnerId: 'alice' }],
+    ] as const)('reports the reserve as %s when a top bid of 12.00 meets a reserve of %s, selling only then', async (reserveStatus, reservePrice, outcome) => {
+      const auction = await running({ reservePrice });
+      const top = accepted(await h.at(T - HOUR).placeBid(bid(auction, 12_00)));
+
+      const message = ended(await h.at(T).close(auction.auctionId, randomUUID()));
+
+      expect(message).toMatchObject({ reserveStatus, bidCount: 1, currentPrice: 12_00, leadingBidId: top.id, leaderId: 'alice', ...outcome });
+      if (message.sold) expect(message.winningBidId).toBe(top.id);
+      expect((await liveAt(T, auction))?.winnerId).toBe(outcome.winnerId);
+    });
+
+    it('ends an auction without bids unsold: no winner, no final price, the starting price as it was', async () => {
+      const auction = await running();
+      const eventId = randomUUID();
+
+      expect(ended(await h.at(T).close(auction.auctionId, eventId))).toEqual({
+        v: 1,
+        type: 'AuctionEnded',
+        id: eventId,
+        auctionId: auction.auctionId,
+        seq: 1,
+        at: iso(T),
+        sold: false,
+        finalPrice: null,
+        winnerId: null,
+        winningBidId: null,
+        reserveStatus: 'NO_RESERVE',
+        bidCount: 0,
+        currentPrice: 10_00,
+        leadingBidId: null,
+        leaderId: null,
+      });
+    });
+
+    it('answers every later close with the identical message, whichever eventId it brings, taking no further seq', async () => {
+      const auction = await running();
+      accepted(await h.at(T - HOUR).placeBid(bid(auction, 10_00)));
+      const first = ended(await h.at(T).close(auction.auctionId, randomUUID()));
+
+      expect(await h.at(T + DAY).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: first });
+      expect(await liveAt(T + DAY, auction)).toMatchObject({ state: 'ENDED', lastSeq: 2 });
+    });
+
+    it('refuses every new bid after the close as ENDED, even on a clock that steps back before the end', async () => {
+      const auction = await running();
+      accepted(await h.at(T - HOUR).placeBid(bid(auction, 10_00)));
+      ended(await h.at(T).close(auction.auctionId, randomUUID()));
+
+      expect(await h.at(T + 1).placeBid(bid(auction, 20_00, { bidderId: 'bob' }))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+      expect(await h.at(T - 1).placeBid(bid(auction, 20_00, { bidderId: 'bob' }))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+      expect(await liveAt(T + 1, auction)).toMatchObject({ bidCount: 1, lastSeq: 2, currentPrice: 10_00 });
+    });
+  });
+
+  describe('soft close', () => {
+    it('moves the end to a window after a bid inside the window, announcing the extension as the next seq', async () => {
+      const auction = await running({ softCloseSeconds: 120 });
+
+      const first = accepted(await h.at(T - 60_000).placeBid(bid(auction, 10_00)));
+      expect(first).toMatchObject({ seq: 1, endsAt: iso(T + 60_000), extension: { seq: 2, endsAt: iso(T + 60_000) } });
+      expect(await liveAt(T - 60_000, auction)).toMatchObject({ lastSeq: 2, endsAt: new Date(T + 60_000) });
+
+      // At the original end the auction still runs, and the next bid takes the seq after the extension.
+      const second = accepted(await h.at(T).placeBid(bid(auction, 11_00, { bidderId: 'bob' })));
+      expect(second).toMatchObject({ seq: 3, endsAt: iso(T + 120_000), extension: { seq: 4, endsAt: iso(T + 120_000) } });
+      expect(await h.at(T + 60_000).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'NOT_DUE', endsAt: new Date(T + 120_000) });
+    });
+
+    it('leaves the end alone for a bid outside the window, and for one whose window ends no later than the end', async () => {
+      const auction = await running({ softCloseSeconds: 120 });
+
+      const outside = accepted(await h.at(T - 120_001).placeBid(bid(auction, 10_00)));
+      expect(outside).toMatchObject({ seq: 1, endsAt: iso(T), extension: null });
+      const atEdge = accepted(await h.at(T - 120_000).placeBid(bid(auction, 11_00, { bidderId: 'bob' })));
+      expect(atEdge).toMatchObject({ seq: 2, endsAt: iso(T), extension: null });
+      expect(await liveAt(T - 120_000, auction)).toMatchObject({ lastSeq: 2, endsAt: new Date(T) });
+
+      const inside = accepted(await h.at(T - 119_999).placeBid(bid(auction, 12_00)));
+      expect(inside).toMatchObject({ seq: 3, endsAt: iso(T + 1), extension: { seq: 4, endsAt: iso(T + 1) } });
+    });
+
+    it('never extends an auction without a soft-close window', async () => {
+      const auction = await running({ softCloseSeconds: 0 });
+      expect(accepted(await h.at(T - 1).placeBid(bid(auction, 10_00)))).toMatchObject({ endsAt: iso(T), extension: null });
+      expect(await liveAt(T - 1, auction)).toMatchObject({ lastSeq: 1, endsAt: new Date(T) });
+    });
+
+    it('stops extending 24 hours after the scheduled end: a bid near the cap extends only to it, none once there', async () => {
+      const cap = T + DAY;
+      // Already extended, by bids, to 30 seconds before the cap.
+      const auction = await running({
+        softCloseSeconds: 120,
+        scheduledEndsAt: new Date(T),
+        endsAt: new Date(cap - 30_000),
+        currentPrice: 10_00,
+        bidCount: 3,
+        lastSeq: 6,
+        leadingBidId: 'earlier-bid',
+        leaderId: 'carol',
+        leaderAmount: 10_00,
+      });
+
+      const toCap = accepted(await h.at(cap - 60_000).placeBid(bid(auction, 11_00)));
+      expect(toCap).toMatchObject({ seq: 7, endsAt: iso(cap), extension: { seq: 8, endsAt: iso(cap) } });
+      const atCap = accepted(await h.at(cap - 1_000).placeBid(bid(auction, 12_00, { bidderId: 'bob' })));
+      expect(atCap).toMatchObject({ seq: 9, endsAt: iso(cap), extension: null });
+
+      expect(await h.at(cap).placeBid(bid(auction, 13_00))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+      expect(ended(await h.at(cap).close(auction.auctionId, randomUUID()))).toMatchObject({ seq: 10, at: iso(cap), winnerId: 'bob', finalPrice: 12_00 });
+    });
+
+    it('accepts a bid after the scheduled end but before the extended one, and refuses one at the extended end as ENDED', async () => {
+      const auction = await running({ softCloseSeconds: 60 });
+      accepted(await h.at(T - 1_000).placeBid(bid(auction, 10_00)));
+
+      const late = accepted(await h.at(T + 30_000).placeBid(bid(auction, 11_00, { bidderId: 'bob' })));
+      expect(late).toMatchObject({ seq: 3, endsAt: iso(T + 90_000) });
+      expect(await h.at(T + 90_000).placeBid(bid(auction, 12_00))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+      expect(await liveAt(T + 90_000, auction)).toMatchObject({ bidCount: 2, lastSeq: 4, endsAt: new Date(T + 90_000), leaderId: 'bob' });
+    });
+  });
+
+  describe('cancelling', () => {
+    it('cancels an auction without bids however little time remains, with the next seq and the reason', async () => {
+      const auction = await running();
+      const command = cancelOf(auction, { reason: 'Damaged in storage' });
+
+      expect(await h.at(T - 1).cancel(command)).toEqual({
+        outcome: 'CANCELLED',
+        now: true,
+        message: { v: 1, type: 'AuctionCancelled', id: command.eventId, auctionId: auction.auctionId, seq: 1, at: iso(T - 1), reason: 'Damaged in storage', afterEnd: false },
+      });
+      expect(await liveAt(T - 1, auction)).toMatchObject({ state: 'CANCELLED', lastSeq: 1 });
+    });
+
+    it('cancels an auction with bids while more than 12 hours remain', async () => {
+      const auction = await running();
+      accepted(await h.at(T - 13 * HOUR).placeBid(bid(auction, 10_00)));
+
+      expect(cancelledNow(await h.at(T - 12 * HOUR - 1).cancel(cancelOf(auction)))).toMatchObject({ seq: 2, afterEnd: false, at: iso(T - 12 * HOUR - 1) });
+      expect(await liveAt(T - 12 * HOUR - 1, auction)).toMatchObject({ state: 'CANCELLED', lastSeq: 2 });
+    });
+
+    it('refuses as TOO_LATE to cancel an auction with bids once 12 hours or less remain, changing nothing', async () => {
+      const auction = await running();
+      accepted(await h.at(T - 13 * HOUR).placeBid(bid(auction, 10_00)));
+
+      expect(await h.at(T - 12 * HOUR).cancel(cancelOf(auction))).toEqual({ outcome: 'TOO_LATE', endsAt: new Date(T) });
+      expect(await liveAt(T - 12 * HOUR, auction)).toMatchObject({ state: 'OPEN', lastSeq: 1 });
+      expect(accepted(await h.at(T - 12 * HOUR).placeBid(bid(auction, 11_00, { bidderId: 'bob' }))).seq).toBe(2);
+    });
+
+    it('refuses as NOT_ACTIVE to cancel an auction whose end has come unsold, closed or not', async () => {
+      const due = await running();
+      const unsold = await running({ reservePrice: 50_00 });
+      accepted(await h.at(T - HOUR).placeBid(bid(unsold, 10_00)));
+      const end = ended(await h.at(T).close(unsold.auctionId, randomUUID()));
+
+      expect(await h.at(T).cancel(cancelOf(due))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+      expect(await h.at(T + 1).cancel(cancelOf(unsold))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+      expect(await liveAt(T + 1, unsold)).toMatchObject({ state: 'ENDED', lastSeq: 2 });
+      expect(await h.at(T + 1).close(unsold.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: end });
+      expect(ended(await h.at(T + 1).close(due.auctionId, randomUUID()))).toMatchObject({ seq: 1, sold: false });
+    });
+
+    it('cancels the sale of a sold auction up to 30 days after its end, with the seq after the end', async () => {
+      const auction = await running();
+      accepted(await h.at(T - HOUR).placeBid(bid(auction, 10_00)));
+      ended(await h.at(T).close(auction.auctionId, randomUUID()));
+      const command = cancelOf(auction, { reason: 'Buyer and seller agreed' });
+
+      const cancel = cancelledNow(await h.at(T + 30 * DAY).cancel(command));
+
+      expect(cancel).toEqual({
+        v: 1,
+        type: 'AuctionCancelled',
+        id: command.eventId,
+        auctionId: auction.auctionId,
+        seq: 3,
+        at: iso(T + 30 * DAY),
+        reason: 'Buyer and seller agreed',
+        afterEnd: true,
+      });
+      expect(await liveAt(T + 30 * DAY, auction)).toMatchObject({ state: 'CANCELLED', lastSeq: 3 });
+      expect(await h.at(T + 30 * DAY).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'CANCELLED', message: cancel });
+    });
+
+    it('refuses as NOT_ACTIVE to cancel a sale more than 30 days after the end, keeping the end', async () => {
+      const auction = await running();
+      accepted(await h.at(T - HOUR).placeBid(bid(auction, 10_00)));
+      const end = ended(await h.at(T).close(auction.auctionId, randomUUID()));
+
+      expect(await h.at(T + 30 * DAY + 1).cancel(cancelOf(auction))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+      expect(await h.at(T + 30 * DAY + 1).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: end });
+    });
+
+    it('answers a repeated cancel with the first message and now false, taking no further seq', async () => {
+      const auction = await running();
+      const first = cancelledNow(await h.at(T - HOUR).cancel(cancelOf(auction, { reason: 'first' })));
+
+      expect(await h.at(T - 1).cancel(cancelOf(auction, { reason: 'second' }))).toEqual({ outcome: 'CANCELLED', message: first, now: false });
+      expect(await h.at(T + 31 * DAY).cancel(cancelOf(auction))).toEqual({ outcome: 'CANCELLED', message: first, now: false });
+      expect(await liveAt(T + 31 * DAY, auction)).toMatchObject({ state: 'CANCELLED', lastSeq: 1 });
+    });
+
+    it('refuses every new bid after a cancel, and answers a close, due or not, with the cancel message', async () => {
+      const auction = await running();
+      accepted(await h.at(T - DAY).placeBid(bid(auction, 10_00)));
+      const cancel = cancelledNow(await h.at(T - 13 * HOUR).cancel(cancelOf(auction)));
+
+      expect(await h.at(T - 13 * HOUR + 1).placeBid(bid(auction, 20_00, { bidderId: 'bob' }))).toEqual({ outcome: 'NOT_ACTIVE', status: 'CANCELLED' });
+      expect(await h.at(T - 1).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'CANCELLED', message: cancel });
+      expect(await h.at(T).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'CANCELLED', message: cancel });
+      expect(await liveAt(T, auction)).toMatchObject({ state: 'CANCELLED', bidCount: 1, lastSeq: 2 });
+    });
+  });
+
+  describe('rescheduling', () => {
+    it('applies a reserve set before the first bid at the close', async () => {
+      const auction = await running();
+      expect(await h.at(T - DAY).reschedule(auction.auctionId, { endsAt: new Date(T), reservePrice: 15_00 })).toBe(true);
+      accepted(await h.at(T - HOUR).placeBid(bid(auction, 12_00)));
+
+      expect(ended(await h.at(T).close(auction.auctionId, randomUUID()))).toMatchObject({ reserveStatus: 'NOT_MET', sold: false, winnerId: null });
+    });
+
+    it('applies a reserve removed before the first bid at the close', async () => {
+      const auction = await running({ reservePrice: 15_00 });
+      expect(await h.at(T - DAY).reschedule(auction.auctionId, { endsAt: new Date(T), reservePrice: null })).toBe(true);
+      accepted(await h.at(T - HOUR).placeBid(bid(auction, 12_00)));
+
+      expect(ended(await h.at(T).close(auction.auctionId, randomUUID()))).toMatchObject({ reserveStatus: 'NO_RESERVE', sold: true, winnerId: 'alice' });
+    });
+
+    it('refuses to change the reserve or the end once a bid is in, keeping both', async () => {
+      const auction = await running({ reservePrice: 15_00 });
+      accepted(await h.at(T - HOUR).placeBid(bid(auction, 12_00)));
+
+      expect(await h.at(T - HOUR).reschedule(auction.auctionId, { endsAt: new Date(T + HOUR), reservePrice: null })).toBe(false);
+      expect(ended(await h.at(T).close(auction.auctionId, randomUUID()))).toMatchObject({ reserveStatus: 'NOT_MET', sold: false, at: iso(T) });
+    });
+  });
+
+  describe('loading a closed auction', () => {
+    const endedMessage = (auction: BookEntry): AuctionEndedMessage => ({
+      v: 1,
+      type: 'AuctionEnded',
+      id: randomUUID(),
+      auctionId: auction.auctionId,
+      seq: 4,
+      at: iso(T),
+      sold: true,
+      finalPrice: 15_00,
+      winnerId: 'bob',
+      winningBidId: 'b3',
+      reserveStatus: 'NO_RESERVE',
+      bidCount: 3,
+      currentPrice: 15_00,
+      leadingBidId: 'b3',
+      leaderId: 'bob',
+    });
+
+    it('answers a close with the loaded AuctionEnded message and keeps its winner', async () => {
+      const source = entry({ startsAt: new Date(T - DAY), endsAt: new Date(T) });
+      const final = endedMessage(source);
+      const auction: BookEntry = {
+        ...source,
+        state: 'ENDED',
+        currentPrice: 15_00,
+        bidCount: 3,
+        lastSeq: 4,
+        leadingBidId: 'b3',
+        leaderId: 'bob',
+        leaderAmount: 15_00,
+        finalMessage: final,
+      };
+      await h.at(T + HOUR).load(auction);
+
+      expect(await h.at(T + HOUR).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: final });
+      expect(await liveAt(T + HOUR, auction)).toMatchObject({ state: 'ENDED', winnerId: 'bob', lastSeq: 4 });
+      expect(await h.at(T + HOUR).placeBid(bid(auction, 20_00))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
+      expect(cancelledNow(await h.at(T + DAY).cancel(cancelOf(auction)))).toMatchObject({ seq: 5, afterEnd: true });
+    });
+
+    it('answers a close and a cancel with the loaded AuctionCancelled message', async () => {
+      const source = entry({ startsAt: new Date(T - DAY), endsAt: new Date(T) });
+      const final: AuctionCancelledMessage = { v: 1, type: 'AuctionCancelled', id: randomUUID(), auctionId: source.auctionId, seq: 2, at: iso(T - DAY), reason: null, afterEnd: false };
+      const auction: BookEntry = { ...source, state: 'CANCELLED', bidCount: 1, lastSeq: 1, leadingBidId: 'b1', leaderId: 'bob', leaderAmount: 10_00, finalMessage: final };
+      await h.at(T + HOUR).load(auction);
+
+      expect(await h.at(T + HOUR).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'CANCELLED', message: final });
+      expect(await h.at(T + HOUR).cancel(cancelOf(auction))).toEqual({ outcome: 'CANCELLED', message: final, now: false });
+    });
   });
 });
 

@@ -1,7 +1,9 @@
 import type { LiveState } from '../../domain/auction.js';
 import { minimumNextBid } from '../../domain/increments.js';
-import type { BidCommand, BidDecision, BookEntry, PriceBook } from '../../ports/price-book.js';
-import type { BidPlacedMessage } from '../../ports/bid-log.js';
+import type { BidCommand, BidDecision, BookEntry, CancelCommand, CancelDecision, CloseDecision, PriceBook } from '../../ports/price-book.js';
+import type { AuctionEndedMessage, AuctionCancelledMessage, BidPlacedMessage } from '../../ports/bid-log.js';
+import { EXTENSION_CAP_MS } from '../../domain/auction-rules.js';
+import { reserveStatus } from '../../domain/auction.js';
 
 export interface MemoryPriceBookOptions {
   /** Epoch milliseconds: the one clock bids are judged against, as the Redis server's is there. */
@@ -10,6 +12,7 @@ export interface MemoryPriceBookOptions {
 }
 
 interface Auction extends Omit<BookEntry, 'acceptedBids'> {
+  winnerId: string | null;
   /** bidderId + '\n' + idempotencyKey -> the message the key was accepted with. */
   keys: Map<string, BidPlacedMessage>;
 }
@@ -47,6 +50,8 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     if (command.amount < minimum) return { outcome: 'TOO_LOW', minimumNextBid: minimum };
 
     const at = new Date(now).toISOString();
+    const seq = auction.lastSeq + 1;
+    const extendedTo = softCloseEnd(auction, now);
     const previousLeader =
       auction.leadingBidId === null
         ? null
@@ -54,17 +59,18 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     Object.assign(auction, {
       currentPrice: command.amount,
       bidCount: auction.bidCount + 1,
-      lastSeq: auction.lastSeq + 1,
+      lastSeq: extendedTo === null ? seq : seq + 1,
       leadingBidId: command.bidId,
       leaderId: command.bidderId,
       leaderAmount: command.amount,
+      endsAt: extendedTo === null ? auction.endsAt : new Date(extendedTo),
     });
     const message: BidPlacedMessage = {
       v: 1,
       type: 'BidPlaced',
       id: command.bidId,
       auctionId: command.auctionId,
-      seq: auction.lastSeq,
+      seq,
       at,
       bid: {
         id: command.bidId,
@@ -79,6 +85,7 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
       minimumNextBid: minimumNextBid(auction),
       endsAt: auction.endsAt.toISOString(),
       previousLeader,
+      extension: extendedTo === null ? null : { seq: seq + 1, endsAt: auction.endsAt.toISOString() },
     };
     auction.keys.set(field, message);
     // Insertion order is expiry order, so the expired copies are all at the front.
@@ -90,11 +97,70 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     return { outcome: 'ACCEPTED', message: structuredClone(message) };
   }
 
+  function close(auctionId: string, eventId: string): CloseDecision {
+    const auction = auctions.get(auctionId);
+    if (!auction) return { outcome: 'MISSING' };
+    const final = auction.finalMessage;
+    if (final) return final.type === 'AuctionEnded' ? { outcome: 'ENDED', message: structuredClone(final) } : { outcome: 'CANCELLED', message: structuredClone(final) };
+    if (clock() < auction.endsAt.getTime()) return { outcome: 'NOT_DUE', endsAt: new Date(auction.endsAt) };
+    const reserve = reserveStatus(auction);
+    const sold = auction.bidCount > 0 && reserve !== 'NOT_MET';
+    const message: AuctionEndedMessage = {
+      v: 1,
+      type: 'AuctionEnded',
+      id: eventId,
+      auctionId,
+      seq: auction.lastSeq + 1,
+      at: auction.endsAt.toISOString(),
+      sold,
+      finalPrice: sold ? auction.currentPrice : null,
+      winnerId: sold ? auction.leaderId : null,
+      winningBidId: sold ? auction.leadingBidId : null,
+      reserveStatus: reserve,
+      bidCount: auction.bidCount,
+      currentPrice: auction.currentPrice,
+      leadingBidId: auction.leadingBidId,
+      leaderId: auction.leaderId,
+    };
+    Object.assign(auction, { state: 'ENDED', lastSeq: message.seq, finalMessage: message, winnerId: message.winnerId });
+    return { outcome: 'ENDED', message: structuredClone(message) };
+  }
+
+  function cancel(command: CancelCommand): CancelDecision {
+    const auction = auctions.get(command.auctionId);
+    if (!auction) return { outcome: 'MISSING' };
+    const final = auction.finalMessage;
+    if (final?.type === 'AuctionCancelled') return { outcome: 'CANCELLED', message: structuredClone(final), now: false };
+    const now = clock();
+    const endsAt = auction.endsAt.getTime();
+    if (final) {
+      if (!final.sold || now - endsAt > command.saleCancelWindowMs) return { outcome: 'NOT_ACTIVE', status: 'ENDED' };
+    } else if (now >= endsAt) {
+      return { outcome: 'NOT_ACTIVE', status: 'ENDED' };
+    } else if (auction.bidCount > 0 && endsAt - now <= command.minRemainingWithBidsMs) {
+      return { outcome: 'TOO_LATE', endsAt: new Date(endsAt) };
+    }
+    const message: AuctionCancelledMessage = {
+      v: 1,
+      type: 'AuctionCancelled',
+      id: command.eventId,
+      auctionId: command.auctionId,
+      seq: auction.lastSeq + 1,
+      at: new Date(now).toISOString(),
+      // An empty reason is none, as in the Redis book, whose script cannot tell the two apart.
+      reason: command.reason || null,
+      afterEnd: final !== null,
+    };
+    Object.assign(auction, { state: 'CANCELLED', lastSeq: message.seq, finalMessage: message });
+    return { outcome: 'CANCELLED', message: structuredClone(message), now: true };
+  }
+
   return {
     async load({ acceptedBids, ...entry }) {
       if (auctions.has(entry.auctionId)) return false;
       const keys = new Map(acceptedBids.map((b) => [keyField(b.bidderId, b.idempotencyKey), structuredClone(b.message)]));
-      auctions.set(entry.auctionId, { ...structuredClone(entry), keys });
+      const winnerId = entry.finalMessage?.type === 'AuctionEnded' ? entry.finalMessage.winnerId : null;
+      auctions.set(entry.auctionId, { ...structuredClone(entry), winnerId, keys });
       return true;
     },
 
@@ -105,23 +171,22 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
       for (const id of auctionIds) {
         const a = auctions.get(id);
         if (!a) continue;
-        const { currentPrice, bidCount, lastSeq, leadingBidId, leaderId } = a;
-        live.set(id, { currentPrice, bidCount, lastSeq, leadingBidId, leaderId, endsAt: new Date(a.endsAt) });
+        const { state, winnerId, currentPrice, bidCount, lastSeq, leadingBidId, leaderId } = a;
+        live.set(id, { state, winnerId, currentPrice, bidCount, lastSeq, leadingBidId, leaderId, endsAt: new Date(a.endsAt) });
       }
       return live;
     },
 
-    async cancel(auctionId) {
-      const auction = auctions.get(auctionId);
-      if (auction) auction.state = 'CANCELLED';
-    },
+    close: async (auctionId, eventId) => close(auctionId, eventId),
 
-    async reschedule(auctionId, endsAt) {
+    cancel: async (command) => cancel(command),
+
+    async reschedule(auctionId, { endsAt, reservePrice }) {
       const auction = auctions.get(auctionId);
       // Nothing held here: the database is then the only record, so there is nothing to refuse.
       if (!auction) return true;
-      if (auction.bidCount !== 0) return false;
-      auction.endsAt = new Date(endsAt);
+      if (auction.bidCount !== 0 || auction.state !== 'OPEN') return false;
+      Object.assign(auction, { endsAt: new Date(endsAt), scheduledEndsAt: new Date(endsAt), reservePrice });
       return true;
     },
 
@@ -130,6 +195,15 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
       return held && held.expiresAt > clock() ? structuredClone(held.message) : null;
     },
 
-    async close() {},
+    async dispose() {},
   };
+}
+
+/** The end a bid at `now` moves the auction to (soft close), or null when it does not move it. */
+function softCloseEnd(auction: Auction, now: number): number | null {
+  const window = auction.softCloseSeconds * 1000;
+  const endsAt = auction.endsAt.getTime();
+  if (window === 0 || endsAt - now > window) return null;
+  const target = Math.min(now + window, auction.scheduledEndsAt.getTime() + EXTENSION_CAP_MS);
+  return target > endsAt ? target : null;
 }

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import type { LiveState } from '../../domain/auction.js';
 import { incrementTableArgs } from '../../domain/increments.js';
 import type { BidDecision, BookEntry, PriceBook } from '../../ports/price-book.js';
-import type { BidPlacedMessage } from '../../ports/bid-log.js';
-import { CANCEL_LUA, LOAD_LUA, PLACE_BID_LUA, RESCHEDULE_LUA } from './price-book-scripts.js';
+import type { AuctionCancelledMessage, AuctionEndedMessage, BidPlacedMessage } from '../../ports/bid-log.js';
+import { CANCEL_LUA, CLOSE_LUA, LOAD_LUA, PLACE_BID_LUA, RESCHEDULE_LUA } from './price-book-scripts.js';
 
 /** How long an auction's keys outlive its end: late retries still get their original answer. */
 const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -25,6 +25,7 @@ type ScriptCall = (...args: Arg[]) => Promise<unknown>;
 interface Scripts {
   priceBookPlaceBid: ScriptCall;
   priceBookLoad: ScriptCall;
+  priceBookClose: ScriptCall;
   priceBookCancel: ScriptCall;
   priceBookReschedule: ScriptCall;
 }
@@ -32,6 +33,7 @@ interface Scripts {
 const SCRIPTS: Record<keyof Scripts, string> = {
   priceBookPlaceBid: PLACE_BID_LUA,
   priceBookLoad: LOAD_LUA,
+  priceBookClose: CLOSE_LUA,
   priceBookCancel: CANCEL_LUA,
   priceBookReschedule: RESCHEDULE_LUA,
 };
@@ -43,7 +45,7 @@ function defineScripts(redis: Redis): Scripts {
   return redis as unknown as Scripts;
 }
 
-const LIVE_FIELDS = ['currentPrice', 'bidCount', 'lastSeq', 'leadingBidId', 'leaderId', 'endsAt'] as const;
+const LIVE_FIELDS = ['currentPrice', 'bidCount', 'lastSeq', 'leadingBidId', 'leaderId', 'endsAt', 'state', 'winnerId'] as const;
 
 /** The price book on Redis: every decision is one Lua script on the server's clock. */
 export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook {
@@ -61,7 +63,9 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
     async load(entry) {
       const auctionFields = entryFields(entry);
       const keyFields = entry.acceptedBids.flatMap((b) => [keyField(b.bidderId, b.idempotencyKey), JSON.stringify(b.message)]);
-      const expireAt = entry.endsAt.getTime() + RETENTION_MS;
+      // Counted from now when the end is long past (an ended auction reloaded to cancel its sale):
+      // an expiry already passed would delete the keys as soon as they were written.
+      const expireAt = Math.max(entry.endsAt.getTime(), Date.now()) + RETENTION_MS;
       const loaded = await scripts.priceBookLoad(...keysOf(entry.auctionId), expireAt, auctionFields.length, ...auctionFields, ...keyFields);
       return loaded === 1;
     },
@@ -107,12 +111,48 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
       return live;
     },
 
-    async cancel(auctionId) {
-      await scripts.priceBookCancel(...keysOf(auctionId));
+    async close(auctionId, eventId) {
+      const [outcome, detail] = (await scripts.priceBookClose(...keysOf(auctionId), eventId, auctionId)) as [string, string?];
+      switch (outcome) {
+        case 'MISSING':
+          return { outcome };
+        case 'ENDED':
+          return { outcome, message: JSON.parse(detail!) as AuctionEndedMessage };
+        case 'CANCELLED':
+          return { outcome, message: JSON.parse(detail!) as AuctionCancelledMessage };
+        case 'NOT_DUE':
+          return { outcome, endsAt: new Date(Number(detail)) };
+        default:
+          throw new Error(`unexpected price book reply: ${outcome}`);
+      }
     },
 
-    async reschedule(auctionId, endsAt) {
-      const moved = await scripts.priceBookReschedule(...keysOf(auctionId), endsAt.getTime(), endsAt.getTime() + RETENTION_MS);
+    async cancel(command) {
+      const { auctionId, eventId, reason, minRemainingWithBidsMs, saleCancelWindowMs } = command;
+      const [outcome, detail, fresh] = (await scripts.priceBookCancel(
+        ...keysOf(auctionId),
+        eventId,
+        auctionId,
+        reason ?? '',
+        minRemainingWithBidsMs,
+        saleCancelWindowMs,
+      )) as [string, string?, string?];
+      switch (outcome) {
+        case 'MISSING':
+          return { outcome };
+        case 'CANCELLED':
+          return { outcome, message: JSON.parse(detail!) as AuctionCancelledMessage, now: fresh === '1' };
+        case 'NOT_ACTIVE':
+          return { outcome, status: 'ENDED' };
+        case 'TOO_LATE':
+          return { outcome, endsAt: new Date(Number(detail)) };
+        default:
+          throw new Error(`unexpected price book reply: ${outcome}`);
+      }
+    },
+
+    async reschedule(auctionId, { endsAt, reservePrice }) {
+      const moved = await scripts.priceBookReschedule(...keysOf(auctionId), endsAt.getTime(), endsAt.getTime() + RETENTION_MS, reservePrice ?? '');
       return moved === 1;
     },
 
@@ -121,7 +161,7 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
       return json === null ? null : (JSON.parse(json) as BidPlacedMessage);
     },
 
-    async close() {
+    async dispose() {
       if (ownsConnection) await redis.quit();
     },
   };
@@ -134,13 +174,18 @@ function entryFields(entry: BookEntry): Arg[] {
     state: entry.state,
     startsAt: entry.startsAt.getTime(),
     endsAt: entry.endsAt.getTime(),
+    scheduledEndsAt: entry.scheduledEndsAt.getTime(),
+    softCloseSeconds: entry.softCloseSeconds,
     startingPrice: entry.startingPrice,
+    reservePrice: entry.reservePrice,
     currentPrice: entry.currentPrice,
     bidCount: entry.bidCount,
     lastSeq: entry.lastSeq,
     leadingBidId: entry.leadingBidId,
     leaderId: entry.leaderId,
     leaderAmount: entry.leaderAmount,
+    finalMessage: entry.finalMessage && JSON.stringify(entry.finalMessage),
+    winnerId: entry.finalMessage?.type === 'AuctionEnded' ? entry.finalMessage.winnerId : null,
   };
   return Object.entries(fields).flatMap(([name, value]) => (value === null ? [] : [name, value]));
 }
@@ -164,9 +209,11 @@ function toDecision([outcome, detail]: [string, string?]): BidDecision {
   }
 }
 
-function toLiveState([currentPrice, bidCount, lastSeq, leadingBidId, leaderId, endsAt]: Array<string | null>): LiveState | null {
+function toLiveState([currentPrice, bidCount, lastSeq, leadingBidId, leaderId, endsAt, state, winnerId]: Array<string | null>): LiveState | null {
   if (currentPrice == null || bidCount == null || lastSeq == null || endsAt == null) return null;
   return {
+    state: (state ?? 'OPEN') as LiveState['state'],
+    winnerId: winnerId ?? null,
     currentPrice: Number(currentPrice),
     bidCount: Number(bidCount),
     lastSeq: Number(lastSeq),

@@ -47,11 +47,12 @@ export async function updateAuction(
     checkPrices(prices);
     const endsAt = input.endsAt ?? auction.endsAt;
     if (input.endsAt) checkSchedule(auction.startsAt, endsAt, deps.clock.now(), { isNew: false });
-    Object.assign(data, { reservePrice: prices.reservePrice, buyNowPrice: prices.buyNowPrice, endsAt });
+    Object.assign(data, { reservePrice: prices.reservePrice, buyNowPrice: prices.buyNowPrice, endsAt, scheduledEndsAt: endsAt });
   }
   if (Object.keys(data).length === 0) return auction;
   // The price book decides "before the first bid" atomically against bids in flight.
-  if (lockedChanges.length > 0 && !(await deps.priceBook.reschedule(auction.id, (data.endsAt as Date) ?? auction.endsAt))) {
+  const change = { endsAt: data.endsAt as Date, reservePrice: data.reservePrice as number | null };
+  if (lockedChanges.length > 0 && !(await deps.priceBook.reschedule(auction.id, change))) {
     throw badInput(lockedChanges[0]!, `${lockedChanges[0]} cannot change once the auction has a bid.`);
   }
 

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { BidLog, BidPlacedMessage } from '../../ports/bid-log.js';
+import type { AuctionLogMessage, BidLog } from '../../ports/bid-log.js';
 
 /** How long one publish attempt may wait for the log's acknowledgement. */
 export const PUBLISH_TIMEOUT_MS = 3_000;
@@ -42,7 +42,7 @@ export interface BidFinisher {
    * Resolves once the log holds the message, retrying until it does; callers for the same bid share
    * the attempts. Rejects only when the finisher is closed first.
    */
-  publish(message: BidPlacedMessage): Promise<void>;
+  publish(message: AuctionLogMessage): Promise<void>;
   /** Whether an accepted bid is waiting on a log that has refused or timed out at least once. */
   readonly failing: boolean;
   /** Whether a bid of this auction is still on its way to the log. */
@@ -71,7 +71,7 @@ export function createBidFinisher(options: BidFinisherOptions): BidFinisher {
   });
   closed.catch(() => undefined);
 
-  const finish = async (message: BidPlacedMessage): Promise<void> => {
+  const finish = async (message: AuctionLogMessage): Promise<void> => {
     const context = { bidId: message.id, auctionId: message.auctionId, seq: message.seq };
     for (let attempt = 1; ; attempt++) {
       try {

@@ -7,7 +7,10 @@ export function freshBookEntry(auction: {
   state: BookEntry['state'];
   startsAt: Date;
   endsAt: Date;
+  scheduledEndsAt: Date;
+  softCloseSeconds: number;
   startingPrice: number;
+  reservePrice: number | null;
 }): BookEntry {
   return {
     auctionId: auction.id,
@@ -15,13 +18,17 @@ export function freshBookEntry(auction: {
     state: auction.state,
     startsAt: auction.startsAt,
     endsAt: auction.endsAt,
+    scheduledEndsAt: auction.scheduledEndsAt,
+    softCloseSeconds: auction.softCloseSeconds,
     startingPrice: auction.startingPrice,
+    reservePrice: auction.reservePrice,
     currentPrice: auction.startingPrice,
     bidCount: 0,
     lastSeq: 0,
     leadingBidId: null,
     leaderId: null,
     leaderAmount: null,
+    finalMessage: null,
     acceptedBids: [],
   };
 }

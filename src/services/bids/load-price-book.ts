@@ -1,6 +1,10 @@
 import type { ServiceDeps } from '../deps.js';
 import type { BookEntry } from '../../ports/price-book.js';
-import type { BidPlacedMessage } from '../../ports/bid-log.js';
+import { randomUUID } from 'node:crypto';
+import type { AuctionCancelledMessage, AuctionEndedMessage, BidPlacedMessage } from '../../ports/bid-log.js';
+import type { AuctionEvent } from '../../domain/events.js';
+import { reserveStatus } from '../../domain/auction.js';
+import { toStoredEvent } from '../auctions/list-events.js';
 import { notFound, unavailable } from '../../domain/errors.js';
 import { minimumNextBid } from '../../domain/increments.js';
 
@@ -24,16 +28,18 @@ export async function loadIntoPriceBook(deps: Pick<ServiceDeps, 'db' | 'logger' 
     deps.logger.warn({ auctionId }, 'price book lacks the auction and the log is not yet persisted; refusing bids until it is');
     throw unavailable('Bidding on this auction resumes in a moment; nothing was accepted. Retry with the same idempotencyKey.');
   }
-  const [fresh, bids, leading] = await Promise.all([
+  const [fresh, bids, final] = await Promise.all([
     deps.db.auction.findUnique({ where: { id: auctionId } }),
     deps.db.bid.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } }),
-    auction.leadingBidId ? deps.db.bid.findUnique({ where: { id: auction.leadingBidId } }) : null,
+    // An ended or cancelled auction keeps answering with the event that closed it.
+    deps.db.auctionEvent.findFirst({ where: { auctionId, type: { in: ['AuctionEnded', 'AuctionCancelled'] } }, orderBy: { seq: 'desc' } }),
   ]);
   const row = fresh ?? auction;
-  const acceptedBids = bids.map((bid) => ({
+  const leading = bids.find((bid) => bid.id === row.leadingBidId);
+  const acceptedBids = bids.map((bid, i) => ({
     bidderId: bid.bidderId,
     idempotencyKey: bid.idempotencyKey,
-    message: storedMessage(row, bid),
+    message: storedMessage(row, bid, i + 1),
   }));
   const entry: BookEntry = {
     auctionId: row.id,
@@ -41,13 +47,17 @@ export async function loadIntoPriceBook(deps: Pick<ServiceDeps, 'db' | 'logger' 
     state: row.state,
     startsAt: row.startsAt,
     endsAt: row.endsAt,
+    scheduledEndsAt: row.scheduledEndsAt,
+    softCloseSeconds: row.softCloseSeconds,
     startingPrice: row.startingPrice,
+    reservePrice: row.reservePrice,
     currentPrice: row.currentPrice,
     bidCount: row.bidCount,
     lastSeq: row.lastSeq,
     leadingBidId: row.leadingBidId,
     leaderId: row.leaderId,
     leaderAmount: leading?.amount ?? null,
+    finalMessage: row.state === 'OPEN' ? null : finalMessageOf(row, final ? toStoredEvent(final) : recordedClose(row)),
     acceptedBids,
   };
   await deps.priceBook.load(entry);
@@ -57,6 +67,7 @@ export async function loadIntoPriceBook(deps: Pick<ServiceDeps, 'db' | 'logger' 
 function storedMessage(
   auction: { id: string; endsAt: Date; startingPrice: number },
   bid: { id: string; bidderId: string; amount: number; maxAmount: number | null; seq: number; idempotencyKey: string; placedAt: Date },
+  bidCount: number,
 ): BidPlacedMessage {
   return {
     v: 1,
@@ -67,9 +78,79 @@ function storedMessage(
     at: bid.placedAt.toISOString(),
     bid: { id: bid.id, bidderId: bid.bidderId, amount: bid.amount, maxAmount: bid.maxAmount, idempotencyKey: bid.idempotencyKey, placedAt: bid.placedAt.toISOString() },
     currentPrice: bid.amount,
-    bidCount: bid.seq,
-    minimumNextBid: minimumNextBid({ startingPrice: auction.startingPrice, currentPrice: bid.amount, bidCount: bid.seq }),
+    bidCount,
+    minimumNextBid: minimumNextBid({ startingPrice: auction.startingPrice, currentPrice: bid.amount, bidCount }),
     endsAt: auction.endsAt.toISOString(),
     previousLeader: null,
   };
+}
+
+/**
+ * The close of an auction recorded before its events were (cancelled under an earlier version):
+ * built from the row, at its last seq, so publishing it again adds nothing.
+ */
+function recordedClose(row: {
+  id: string;
+  state: 'OPEN' | 'ENDED' | 'CANCELLED';
+  lastSeq: number;
+  endsAt: Date;
+  cancelledAt: Date | null;
+  cancelReason: string | null;
+  winnerId: string | null;
+  leadingBidId: string | null;
+  currentPrice: number;
+  bidCount: number;
+  reservePrice: number | null;
+}): AuctionEvent {
+  const base = { auctionId: row.id, seq: row.lastSeq };
+  if (row.state === 'CANCELLED') {
+    return { ...base, type: 'AuctionCancelled', at: (row.cancelledAt ?? row.endsAt).toISOString(), payload: { reason: row.cancelReason, afterEnd: false } };
+  }
+  const sold = row.winnerId !== null;
+  return {
+    ...base,
+    type: 'AuctionEnded',
+    at: row.endsAt.toISOString(),
+    payload: {
+      sold,
+      finalPrice: sold ? row.currentPrice : null,
+      winnerId: row.winnerId,
+      winningBidId: sold ? row.leadingBidId : null,
+      reserveStatus: reserveStatus(row),
+      bidCount: row.bidCount,
+    },
+  };
+}
+
+/** The closing message as the stored event records it; its id is new, which only names the copy. */
+function finalMessageOf(
+  auction: { id: string; currentPrice: number; leadingBidId: string | null; leaderId: string | null },
+  event: AuctionEvent,
+): AuctionEndedMessage | AuctionCancelledMessage | null {
+  const base = { v: 1 as const, id: randomUUID(), auctionId: auction.id, seq: event.seq, at: event.at };
+  switch (event.type) {
+    case 'AuctionEnded':
+      return {
+        ...base,
+        type: 'AuctionEnded',
+        ...event.payload,
+        currentPrice: auction.currentPrice,
+        leadingBidId: auction.leadingBidId,
+        leaderId: auction.leaderId,
+      };
+    case 'AuctionCancelled':
+      return { ...base, type: 'AuctionCancelled', ...event.payload };
+    default:
+      return null;
+  }
+}
+
+/** Runs one price book call; an unreachable price book is UNAVAILABLE, since nothing was decided. */
+export async function askPriceBook<T>(deps: Pick<ServiceDeps, 'logger'>, attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error) {
+    deps.logger.error({ err: error }, 'price book unreachable');
+    throw unavailable();
+  }
 }

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { ServiceDeps } from '../deps.js';
 import type { Viewer } from '../../domain/viewer.js';
 import type { BidPlacedMessage } from '../../ports/bid-log.js';
-import type { BidDecision } from '../../ports/price-book.js';
 import { AppError, ErrorCode, badInput, forbidden, notFound, unauthenticated, unavailable } from '../../domain/errors.js';
 import { assertPositiveMoney, formatMoney } from '../../domain/money.js';
 import * as v from '../validate.js';
-import { loadIntoPriceBook } from './load-price-book.js';
+import { askPriceBook as decide, loadIntoPriceBook } from './load-price-book.js';
 import { bidViewOf } from './get-bid.js';
 import { getAuction } from '../auctions/read-auctions.js';
 import type { BidView } from '../../domain/bid.js';
@@ -107,11 +106,3 @@ async function decideBid(
   }
 }
 
-async function decide(deps: Pick<ServiceDeps, 'logger'>, attempt: () => Promise<BidDecision>): Promise<BidDecision> {
-  try {
-    return await attempt();
-  } catch (error) {
-    deps.logger.error({ err: error }, 'price book unreachable');
-    throw unavailable();
-  }
-}

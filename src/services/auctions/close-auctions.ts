@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ServiceDeps } from '../deps.js';
+import type { CloseDecision } from '../../ports/price-book.js';
+import { askPriceBook, loadIntoPriceBook } from '../bids/load-price-book.js';
+import { inParallel } from '../in-parallel.js';
+
+export type ClosingDeps = Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher'>;
+
+export interface ClosingJobOptions {
+  /** The pause between polls when nothing was due (jittered by up to half either way). */
+  intervalMs?: number;
+  /** Auctions claimed per poll. */
+  batchSize?: number;
+  /** Auctions closed at the same time. */
+  concurrency?: number;
+  /** How long a claim holds before another worker may take the auction over. */
+  leaseMs?: number;
+}
+
+export interface ClosingJob {
+  start(): void;
+  /** Stops polling and waits for the auctions in hand. */
+  stop(): Promise<void>;
+  /** Claims and closes one batch of due auctions; resolves with what became of each. */
+  runOnce(): Promise<CloseOutcome[]>;
+}
+
+export type CloseOutcome = 'ended' | 'cancelled' | 'not-due' | 'failed';
+
+const DEFAULTS = { intervalMs: 250, batchSize: 500, concurrency: 32, leaseMs: 15_000 };
+
+/**
+ * Ends auctions on time, exactly once, on any number of worker processes.
+ *
+ * A poll claims due auctions (OPEN, endsAt passed) with `FOR UPDATE SKIP LOCKED` and a lease, so
+ * workers split them and one that dies hands its share over when the lease lapses. Closing one is
+ * idempotent at every step: the price book ends it atomically (no bid is accepted after) and keeps
+ * the AuctionEnded message with its seq, answering every later call with the same one; the message
+ * is published until the log holds it; the bid persister records it only while the auction is OPEN.
+ * A crash anywhere in between is repaired by the next claim, and the seq is the fencing token.
+ * Auctions that fell due while no worker ran are simply the first claimed.
+ */
+export function createClosingJob(deps: ClosingDeps, options: ClosingJobOptions = {}): ClosingJob {
+  const { intervalMs, batchSize, concurrency, leaseMs } = { ...DEFAULTS, ...options };
+  const logger = deps.logger.child({ component: 'closing-job' });
+  const stopping = new AbortController();
+  let loop: Promise<void> | undefined;
+
+  async function claimDue(): Promise<string[]> {
+    const now = deps.clock.now();
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const rows = await deps.db.$queryRaw<Array<{ id: string }>>`
+      UPDATE auctions SET close_lease_until = ${leaseUntil}
+      WHERE id IN (
+        SELECT id FROM auctions
+        WHERE state = 'OPEN' AND ends_at <= ${now} AND (close_lease_until IS NULL OR close_lease_until <= ${now})
+        ORDER BY ends_at
+        LIMIT ${batchSize}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING id::text AS id`;
+    return rows.map((row) => row.id);
+  }
+
+  async function closeOne(auctionId: string): Promise<CloseOutcome> {
+    const close = () => askPriceBook(deps, () => deps.priceBook.close(auctionId, randomUUID()));
+    let decision: CloseDecision = await close();
+    if (decision.outcome === 'MISSING') {
+      // Refused (UNAVAILABLE) while bids of it are still on their way to Postgres: the lease lapses
+      // and the next claim tries again.
+      await loadIntoPriceBook(deps, auctionId);
+      decision = await close();
+    }
+    switch (decision.outcome) {
+      case 'MISSING':
+        throw new Error(`auction ${auctionId} is not in the price book after loading it`);
+      case 'NOT_DUE':
+        // A bid extended it and the persister has not recorded the new end yet: claim it again then.
+        await deps.db.auction.updateMany({ where: { id: auctionId, state: 'OPEN' }, data: { closeLeaseUntil: decision.endsAt } });
+        return 'not-due';
+      case 'ENDED':
+        await deps.bidFinisher.publish(decision.message);
+        logger.debug({ auctionId, seq: decision.message.seq, sold: decision.message.sold }, 'auction ended');
+        return 'ended';
+      case 'CANCELLED':
+        // Cancelled in the price book, and that message may never have reached the log.
+        await deps.bidFinisher.publish(decision.message);
+        return 'cancelled';
+    }
+  }
+
+  async function runOnce(): Promise<CloseOutcome[]> {
+    const ids = await claimDue();
+    const outcomes: CloseOutcome[] = [];
+    await inParallel(ids, concurrency, async (auctionId) => {
+      outcomes.push(
+        await closeOne(auctionId).catch((error: unknown): CloseOutcome => {
+          logger.warn({ err: error, auctionId }, 'closing an auction failed; the next claim tries again once its lease lapses');
+          return 'failed';
+        }),
+      );
+    });
+    return outcomes;
+  }
+
+  async function poll(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      let claimed = 0;
+      try {
+        claimed = (await runOnce()).length;
+      } catch (error) {
+        logger.error({ err: error }, 'claiming due auctions failed');
+      }
+      // A full batch suggests more are due: no pause. Jitter keeps several workers from polling in step.
+      if (claimed < batchSize) await delay(intervalMs * (0.5 + Math.random()), undefined, { signal: stopping.signal }).catch(() => undefined);
+    }
+  }
+
+  return {
+    start() {
+      loop ??= poll();
+    },
+    async stop() {
+      stopping.abort();
+      await loop;
+    },
+    runOnce,
+  };
+}
