@@ -575,6 +575,7 @@ describe('parseLogMessage', () => {
     ['a sold end without a winner', { ...end, winnerId: null }, /^sold:/],
     ['a sold end without a final price', { ...end, finalPrice: null }, /^sold:/],
     ['an unsold end naming a winner', { ...unsold, winnerId: valid.bid.bidderId, winningBidId: valid.id, finalPrice: valid.currentPrice }, /^sold:/],
+    ['an unsold end naming only a winner', { ...unsold, winnerId: valid.bid.bidderId }, /^sold:/],
     ['an end with an unknown reserve status', { ...end, reserveStatus: 'ALMOST' }, /^reserveStatus:/],
     ['an end with a negative bid count', { ...end, bidCount: -1 }, /^bidCount:/],
     ['an end without its leader', { ...end, leaderId: undefined }, /^leaderId:/],

@@ -1,5 +1,5 @@
 import { Partitioners, type Admin, type Producer } from 'kafkajs';
-import type { BidLog, BidPlacedMessage } from '../../ports/bid-log.js';
+import type { AuctionLogMessage, BidLog } from '../../ports/bid-log.js';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 
 export interface KafkaBidLogOptions extends KafkaClientOptions {
@@ -32,7 +32,7 @@ export async function createKafkaBidLog(options: KafkaBidLogOptions): Promise<Bi
   };
 
   return {
-    publish: (message: BidPlacedMessage, { timeoutMs }: { timeoutMs: number }) => {
+    publish: (message: AuctionLogMessage, { timeoutMs }: { timeoutMs: number }) => {
       const sent = producer.send({
         topic,
         acks: -1,

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import type { BidLog, BidPlacedMessage } from '../../ports/bid-log.js';
+import type { AuctionLogMessage, BidLog } from '../../ports/bid-log.js';
 import { redeliveryDelayMs, sleep } from '../redelivery.js';
 import type { LogBatch, LogConsumer, LogMessage } from '../../ports/log-consumer.js';
 
@@ -89,7 +89,7 @@ export function createMemoryBidLog(options: MemoryBidLogOptions = {}): MemoryBid
   };
 
   return {
-    publish: async (message: BidPlacedMessage) => {
+    publish: async (message: AuctionLogMessage) => {
       if (closed) throw new Error('the in-memory bid log is closed');
       const partition = partitionOf(message.auctionId);
       partition.messages.push({ offset: String(end(partition)), key: message.auctionId, value: Buffer.from(JSON.stringify(message)) });
