@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryPriceBook } from '../../src/adapters/memory/memory-price-book.js';
 import { openDatabase, type Database } from '../../src/adapters/postgres/database.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
@@ -144,5 +144,30 @@ describe('the closing job', () => {
     expect(first.length + second.length).toBe(40);
     expect(new Set(ends().map((m) => m.auctionId))).toEqual(new Set(ids));
     expect(ends()).toHaveLength(40);
+  });
+
+  it('stops while an end is still waiting on a log that refuses it, leaving it to the next claim', async () => {
+    const id = await auction(-1_000);
+    let attempts = 0;
+    const refusing: BidLog = {
+      publish: async () => {
+        attempts++;
+        throw new Error('broker unreachable');
+      },
+      isCaughtUp: async () => true,
+      close: async () => {},
+    };
+    const bidFinisher = createBidFinisher({ bidLog: refusing, logger, retryDelayMs: () => 60_000 });
+    const job = createClosingJob({ ...deps, bidLog: refusing, bidFinisher }, { leaseMs: LEASE_MS });
+    job.start();
+    await vi.waitFor(() => expect(attempts).toBe(1));
+    await job.stop();
+    await bidFinisher.close(0);
+
+    // The price book ended it; the next job, with the log back, publishes that same end.
+    const next = createClosingJob(deps, { leaseMs: LEASE_MS });
+    now += LEASE_MS;
+    expect(await next.runOnce()).toEqual(['ended']);
+    expect(ends()).toEqual([expect.objectContaining({ auctionId: id, seq: 1 })]);
   });
 });

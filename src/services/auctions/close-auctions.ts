@@ -46,6 +46,13 @@ export function createClosingJob(deps: ClosingDeps, options: ClosingJobOptions =
   const logger = deps.logger.child({ component: 'closing-job' });
   const stopping = new AbortController();
   let loop: Promise<void> | undefined;
+  // A publish still retrying when the job stops is left to the next claim (the price book keeps its
+  // message), so that a log outage cannot hold up shutdown.
+  const stopped = new Promise<never>((_, reject) => {
+    stopping.signal.addEventListener('abort', () => reject(new Error('the closing job stopped')), { once: true });
+  });
+  stopped.catch(() => undefined);
+  const publish = (message: Parameters<ClosingDeps['bidFinisher']['publish']>[0]) => Promise.race([deps.bidFinisher.publish(message), stopped]);
 
   async function claimDue(): Promise<string[]> {
     const now = deps.clock.now();
@@ -80,12 +87,12 @@ export function createClosingJob(deps: ClosingDeps, options: ClosingJobOptions =
         await deps.db.auction.updateMany({ where: { id: auctionId, state: 'OPEN' }, data: { closeLeaseUntil: decision.endsAt } });
         return 'not-due';
       case 'ENDED':
-        await deps.bidFinisher.publish(decision.message);
+        await publish(decision.message);
         logger.debug({ auctionId, seq: decision.message.seq, sold: decision.message.sold }, 'auction ended');
         return 'ended';
       case 'CANCELLED':
         // Cancelled in the price book, and that message may never have reached the log.
-        await deps.bidFinisher.publish(decision.message);
+        await publish(decision.message);
         return 'cancelled';
     }
   }
