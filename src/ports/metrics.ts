@@ -8,6 +8,11 @@ export interface UseCaseMetrics {
   outbidSms(outcome: string): void;
   /** A bid-log message the bid worker dead-lettered: an accepted bid that will not be persisted. */
   bidDeadLettered(cause: DeadLetterCause): void;
+  /**
+   * What the closing job made of one claimed auction (ended, cancelled, not-due, failed); for an
+   * end, how long after the auction's end the log held it.
+   */
+  auctionClosed(outcome: string, lateBySeconds?: number): void;
 }
 
 /** Why the bid worker dead-lettered a message: it could not be read, or Postgres refused its data. */

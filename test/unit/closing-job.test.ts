@@ -30,6 +30,7 @@ describe('the closing job', () => {
   let published: AuctionLogMessage[];
   let caughtUp: boolean;
   let deps: ClosingDeps;
+  let closes: Array<[string, number | undefined]>;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'closing-job-'));
@@ -57,7 +58,9 @@ describe('the closing job', () => {
       isCaughtUp: async () => caughtUp,
       close: async () => {},
     };
-    deps = { db, logger, priceBook, bidLog, bidFinisher: createBidFinisher({ bidLog, logger }), clock: { now: () => new Date(now) } };
+    closes = [];
+    const metrics = { auctionClosed: (outcome: string, lateBySeconds?: number) => void closes.push([outcome, lateBySeconds]) };
+    deps = { db, logger, priceBook, bidLog, bidFinisher: createBidFinisher({ bidLog, logger }), clock: { now: () => new Date(now) }, metrics: metrics as unknown as ClosingDeps['metrics'] };
   });
 
   /** An auction in Postgres only, ending `endsInMs` after T0 (as after a restart of the in-process price book). */
@@ -122,6 +125,7 @@ describe('the closing job', () => {
     now = T0 + 60_000;
     expect(await job.runOnce()).toEqual(['ended']);
     expect(ends()).toEqual([expect.objectContaining({ auctionId: row.id, seq: 3, sold: true, winnerId: bidderId, finalPrice: 1000, at: new Date(T0 + 60_000).toISOString() })]);
+    expect(closes).toEqual([['not-due', undefined], ['ended', 0]]);
   });
 
   it('leaves an auction whose bids are not all persisted for a later claim, publishing nothing', async () => {

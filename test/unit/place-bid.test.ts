@@ -32,6 +32,7 @@ function countingMetrics() {
     bidRefused: (code) => void counted.refused.push(code),
     outbidSms: () => {},
     bidDeadLettered: () => {},
+    auctionClosed: () => {},
   };
   return { metrics, counted };
 }

@@ -82,6 +82,18 @@ export function createPrometheusMetrics(registry: Registry, options: PrometheusM
     labelNames: ['cause'] as const,
     registers,
   });
+  const closes = new Counter({
+    name: 'auction_closes_total',
+    help: 'Auctions the closing job claimed, by outcome (ended, cancelled, not-due, failed).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const closeLateness = new Histogram({
+    name: 'auction_close_lateness_seconds',
+    help: "Time from an auction's end to its AuctionEnded being in the log.",
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers,
+  });
 
   let webSockets: (() => WebSocketStats) | undefined;
   new Gauge({
@@ -158,6 +170,10 @@ export function createPrometheusMetrics(registry: Registry, options: PrometheusM
     },
     bidDeadLettered(cause) {
       bidsDeadLettered.inc({ cause });
+    },
+    auctionClosed(outcome, lateBySeconds) {
+      closes.inc({ outcome });
+      if (lateBySeconds !== undefined) closeLateness.observe(lateBySeconds);
     },
   };
 }

@@ -5,7 +5,7 @@ import type { CloseDecision } from '../../ports/price-book.js';
 import { askPriceBook, loadIntoPriceBook } from '../bids/load-price-book.js';
 import { inParallel } from '../in-parallel.js';
 
-export type ClosingDeps = Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher'>;
+export type ClosingDeps = Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher'> & Partial<Pick<ServiceDeps, 'metrics'>>;
 
 export interface ClosingJobOptions {
   /** The pause between polls when nothing was due (jittered by up to half either way). */
@@ -88,6 +88,7 @@ export function createClosingJob(deps: ClosingDeps, options: ClosingJobOptions =
         return 'not-due';
       case 'ENDED':
         await publish(decision.message);
+        deps.metrics?.auctionClosed('ended', Math.max(0, deps.clock.now().getTime() - Date.parse(decision.message.at)) / 1000);
         logger.debug({ auctionId, seq: decision.message.seq, sold: decision.message.sold }, 'auction ended');
         return 'ended';
       case 'CANCELLED':
@@ -101,12 +102,12 @@ export function createClosingJob(deps: ClosingDeps, options: ClosingJobOptions =
     const ids = await claimDue();
     const outcomes: CloseOutcome[] = [];
     await inParallel(ids, concurrency, async (auctionId) => {
-      outcomes.push(
-        await closeOne(auctionId).catch((error: unknown): CloseOutcome => {
-          logger.warn({ err: error, auctionId }, 'closing an auction failed; the next claim tries again once its lease lapses');
-          return 'failed';
-        }),
-      );
+      const outcome = await closeOne(auctionId).catch((error: unknown): CloseOutcome => {
+        logger.warn({ err: error, auctionId }, 'closing an auction failed; the next claim tries again once its lease lapses');
+        return 'failed';
+      });
+      if (outcome !== 'ended') deps.metrics?.auctionClosed(outcome);
+      outcomes.push(outcome);
     });
     return outcomes;
   }
