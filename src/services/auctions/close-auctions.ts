@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceDeps } from '../deps.js';
 import type { CloseDecision } from '../../ports/price-book.js';
 import { askPriceBook, loadIntoPriceBook } from '../bids/load-price-book.js';
 import { inParallel } from '../in-parallel.js';
+import { pollingJob, type PollingJob } from '../polling-job.js';
 
 export type ClosingDeps = Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher'> & Partial<Pick<ServiceDeps, 'metrics'>>;
 
@@ -18,13 +18,7 @@ export interface ClosingJobOptions {
   leaseMs?: number;
 }
 
-export interface ClosingJob {
-  start(): void;
-  /** Stops polling and waits for the auctions in hand. */
-  stop(): Promise<void>;
-  /** Claims and closes one batch of due auctions; resolves with what became of each. */
-  runOnce(): Promise<CloseOutcome[]>;
-}
+export type ClosingJob = PollingJob<CloseOutcome>;
 
 export type CloseOutcome = 'ended' | 'cancelled' | 'not-due' | 'failed';
 
@@ -45,7 +39,6 @@ export function createClosingJob(deps: ClosingDeps, options: ClosingJobOptions =
   const { intervalMs, batchSize, concurrency, leaseMs } = { ...DEFAULTS, ...options };
   const logger = deps.logger.child({ component: 'closing-job' });
   const stopping = new AbortController();
-  let loop: Promise<void> | undefined;
   // A publish still retrying when the job stops is left to the next claim (the price book keeps its
   // message), so that a log outage cannot hold up shutdown.
   const stopped = new Promise<never>((_, reject) => {
@@ -112,27 +105,5 @@ export function createClosingJob(deps: ClosingDeps, options: ClosingJobOptions =
     return outcomes;
   }
 
-  async function poll(): Promise<void> {
-    while (!stopping.signal.aborted) {
-      let claimed = 0;
-      try {
-        claimed = (await runOnce()).length;
-      } catch (error) {
-        logger.error({ err: error }, 'claiming due auctions failed');
-      }
-      // A full batch suggests more are due: no pause. Jitter keeps several workers from polling in step.
-      if (claimed < batchSize) await delay(intervalMs * (0.5 + Math.random()), undefined, { signal: stopping.signal }).catch(() => undefined);
-    }
-  }
-
-  return {
-    start() {
-      loop ??= poll();
-    },
-    async stop() {
-      stopping.abort();
-      await loop;
-    },
-    runOnce,
-  };
+  return pollingJob({ intervalMs, batchSize, what: 'due auctions', logger, stopping }, runOnce);
 }

@@ -1,7 +1,7 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceDeps } from '../deps.js';
 import type { PaymentProvider } from '../../ports/payments.js';
 import { claimDuePayments } from './payment-rows.js';
+import { pollingJob, type PollingJob } from '../polling-job.js';
 import { DEFAULT_PAYMENT_RETRY, processPayment, type OverduePayment, type PaymentRetry, type PaymentStep } from './process-payment.js';
 
 export interface PaymentsJobDeps extends Pick<ServiceDeps, 'db' | 'clock' | 'logger'> {
@@ -19,14 +19,7 @@ export interface PaymentsJobDeps extends Pick<ServiceDeps, 'db' | 'clock' | 'log
   retry?: PaymentRetry;
 }
 
-export interface PaymentsJob {
-  /** Starts polling in the background. */
-  start(): void;
-  /** Stops polling and waits for the payments in hand. */
-  stop(): Promise<void>;
-  /** Claims and works on one batch of due payments; resolves with what was done to each. */
-  runOnce(): Promise<PaymentStep[]>;
-}
+export type PaymentsJob = PollingJob<PaymentStep>;
 
 const DEFAULT_INTERVAL_MS = 1_000;
 const DEFAULT_BATCH_SIZE = 10;
@@ -50,8 +43,6 @@ export function createPaymentsJob(deps: PaymentsJobDeps): PaymentsJob {
     logger,
     onPaymentOverdue: deps.onPaymentOverdue,
   };
-  const stopping = new AbortController();
-  let loop: Promise<void> | undefined;
 
   async function runOnce(): Promise<PaymentStep[]> {
     const now = deps.clock.now();
@@ -66,29 +57,5 @@ export function createPaymentsJob(deps: PaymentsJobDeps): PaymentsJob {
     );
   }
 
-  async function poll(): Promise<void> {
-    while (!stopping.signal.aborted) {
-      let claimed = 0;
-      try {
-        claimed = (await runOnce()).length;
-      } catch (error) {
-        logger.error({ err: error }, 'claiming due payments failed');
-      }
-      // A full batch suggests more are due: no pause. Jitter keeps several workers from polling in step.
-      if (claimed < batchSize) {
-        await delay(intervalMs * (0.5 + Math.random()), undefined, { signal: stopping.signal }).catch(() => undefined);
-      }
-    }
-  }
-
-  return {
-    start() {
-      loop ??= poll();
-    },
-    async stop() {
-      stopping.abort();
-      await loop;
-    },
-    runOnce,
-  };
+  return pollingJob({ intervalMs, batchSize, what: 'due payments', logger }, runOnce);
 }
