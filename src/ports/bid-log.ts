@@ -1,4 +1,4 @@
-import type { ReserveStatus } from '../domain/auction.js';
+import type { AuctionCancelledPayload, AuctionEndedPayload } from '../domain/events.js';
 
 /** A bid as it travels through the log (money in minor units, dates as ISO strings). */
 export interface BidPlacedMessage {
@@ -21,7 +21,7 @@ export interface BidPlacedMessage {
 }
 
 /** The auction's close, decided atomically in the price book: no bid is accepted after it. */
-export interface AuctionEndedMessage {
+export interface AuctionEndedMessage extends AuctionEndedPayload {
   v: 1;
   type: 'AuctionEnded';
   /** The event's id, fixed when the price book closed the auction: a republished copy carries the same. */
@@ -29,13 +29,6 @@ export interface AuctionEndedMessage {
   auctionId: string;
   seq: number;
   at: string;
-  sold: boolean;
-  /** The leader's amount when sold, else null. */
-  finalPrice: number | null;
-  winnerId: string | null;
-  winningBidId: string | null;
-  reserveStatus: ReserveStatus;
-  bidCount: number;
   /** The price and leader at the close, sold or not: the auction's persisted state moves to them. */
   currentPrice: number;
   leadingBidId: string | null;
@@ -43,15 +36,13 @@ export interface AuctionEndedMessage {
 }
 
 /** The seller withdrew the auction, or cancelled the sale after it ended. */
-export interface AuctionCancelledMessage {
+export interface AuctionCancelledMessage extends AuctionCancelledPayload {
   v: 1;
   type: 'AuctionCancelled';
   id: string;
   auctionId: string;
   seq: number;
   at: string;
-  reason: string | null;
-  afterEnd: boolean;
 }
 
 /** Everything the auction log carries, keyed by auction: each message is one seq (a bid that extends, two). */
