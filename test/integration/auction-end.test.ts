@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeApp, startTestApp, type TestApp } from '../support/app.js';
 import { fails, ok, request } from '../support/client.js';
 import { createAuction, signUpCast, signUpUser, type TestUser } from '../support/factories.js';
-import { AuctionOutcomeDocument, CancelAuctionDocument, PlaceBidDocument } from '../generated/graphql.js';
+import { AuctionLifecycleDocument, AuctionOutcomeDocument, CancelAuctionDocument, PlaceBidDocument } from '../generated/graphql.js';
+import { connect, subscribe } from '../support/ws-client.js';
 import { createClosingJob } from '../../src/services/auctions/close-auctions.js';
 
 /** An end this many milliseconds from now, as the API takes it. */
@@ -92,6 +93,24 @@ describeApp('the end of an auction', () => {
     ]);
     expect(Date.parse(outcome.endsAt)).toBe(newEnd);
     expect((await bid(bob, auction.id, '20.00')).errors?.[0]?.extensions?.code).toBe('AUCTION_NOT_ACTIVE');
+  });
+
+  it('delivers the extension and the end to a live subscriber, in seq order', async () => {
+    const auction = await createAuction(app.url, seller, { endsAt: endsIn(2_500), softCloseSeconds: 3 });
+    const client = await connect(app.wsUrl);
+    try {
+      const live = subscribe(client, AuctionLifecycleDocument, { auctionId: auction.id });
+      expect((await bid(alice, auction.id, '10.00')).errors).toBeUndefined();
+      const events = await live.waitFor(3, 20_000);
+      expect(events.map((e) => e.auctionEvents)).toEqual([
+        { __typename: 'BidPlaced', seq: 1, bid: { amount: '10.00' } },
+        { __typename: 'AuctionExtended', seq: 2, endsAt: expect.any(String) },
+        { __typename: 'AuctionEnded', seq: 3, sold: true, finalPrice: '10.00', winner: { id: alice.id }, reserveStatus: 'NO_RESERVE' },
+      ]);
+      live.stop();
+    } finally {
+      await client.dispose();
+    }
   });
 
   it('counts every bid accepted before the end and refuses every one after it with AUCTION_NOT_ACTIVE', async () => {
