@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryBidLog } from '../../src/adapters/memory/memory-bid-log.js';
 import { createMemoryDeadLetterQueue, type MemoryDeadLetterQueue } from '../../src/adapters/memory/memory-dlq.js';
-import { openDatabase, type Database } from '../../src/adapters/postgres/database.js';
+import { scratchPglite, type ScratchPglite } from '../support/pglite.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { AuctionCancelledMessage, AuctionEndedMessage, AuctionLogMessage, BidPlacedMessage } from '../../src/ports/bid-log.js';
 import type { LiveAuctionEvent, LiveEvents } from '../../src/ports/live-events.js';
@@ -19,7 +16,6 @@ import type { DeadLetterQueue, LogMessage } from '../../src/ports/log-consumer.j
 import { handOverConsumer } from '../support/hand-over-consumer.js';
 
 const logger = pino({ level: 'silent' });
-const MIGRATIONS = path.resolve(import.meta.dirname, '../../prisma/migrations');
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 const DAY = 24 * 3_600_000;
@@ -82,21 +78,17 @@ const asLog = (message: AuctionLogMessage | string, offset: number, key: string 
 });
 
 describe('persisting the bid log', () => {
-  let dataDir: string;
-  let database: Database;
+  let scratch: ScratchPglite;
   let db: PrismaClient;
   let bidderId: string;
   let auctionId: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'bid-worker-'));
-    database = await openDatabase({ dataDir, migrationsDir: MIGRATIONS, logger });
-    await database.migrate();
-    db = database.prisma;
+    scratch = await scratchPglite('bid-worker');
+    db = scratch.db;
   });
   afterAll(async () => {
-    await database?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await scratch?.remove();
   });
 
   beforeEach(async () => {

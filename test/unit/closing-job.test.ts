@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryPriceBook } from '../../src/adapters/memory/memory-price-book.js';
-import { openDatabase, type Database } from '../../src/adapters/postgres/database.js';
+import { scratchPglite, type ScratchPglite } from '../support/pglite.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { AuctionEndedMessage, AuctionLogMessage, BidLog } from '../../src/ports/bid-log.js';
 import type { PriceBook } from '../../src/ports/price-book.js';
@@ -14,13 +11,11 @@ import { createClosingJob, type ClosingDeps } from '../../src/services/auctions/
 import { persistLogBatch } from '../../src/workers/bid-worker.js';
 
 const logger = pino({ level: 'silent' });
-const MIGRATIONS = path.resolve(import.meta.dirname, '../../prisma/migrations');
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
 const LEASE_MS = 15_000;
 
 describe('the closing job', () => {
-  let dataDir: string;
-  let database: Database;
+  let scratch: ScratchPglite;
   let db: PrismaClient;
   let sellerId: string;
   let bidderId: string;
@@ -33,17 +28,14 @@ describe('the closing job', () => {
   let closes: Array<[string, number | undefined]>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'closing-job-'));
-    database = await openDatabase({ dataDir, migrationsDir: MIGRATIONS, logger });
-    await database.migrate();
-    db = database.prisma;
+    scratch = await scratchPglite('closing-job');
+    db = scratch.db;
     const user = () => db.user.create({ data: { email: `${randomUUID()}@example.com`, passwordHash: 'x', displayName: 'Jordan' } });
     sellerId = (await user()).id;
     bidderId = (await user()).id;
   });
   afterAll(async () => {
-    await database?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await scratch?.remove();
   });
 
   beforeEach(async () => {

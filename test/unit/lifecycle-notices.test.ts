@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/adapters/postgres/database.js';
+import { scratchPglite, type ScratchPglite } from '../support/pglite.js';
 import { createLiveEvents } from '../../src/adapters/live/live-events.js';
 import { createMemoryTransport } from '../../src/adapters/live/memory-transport.js';
 import { AppError } from '../../src/domain/errors.js';
@@ -19,7 +16,6 @@ import type { NoticeDeps } from '../../src/services/notifications/send-notices.j
 import { watchNotices } from '../../src/services/live/watch-notices.js';
 
 const logger = pino({ level: 'silent' });
-const MIGRATIONS = path.resolve(import.meta.dirname, '../../prisma/migrations');
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 const PUBLIC_URL = 'https://auctions.example.com';
@@ -40,21 +36,17 @@ function recordingSms(): SmsSender & { sent: SmsMessage[]; refuse?: (message: Sm
 }
 
 describe('lifecycle notices', () => {
-  let dataDir: string;
-  let database: Database;
+  let scratch: ScratchPglite;
   let db: PrismaClient;
   let live: LiveEvents;
   let sms: ReturnType<typeof recordingSms>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'lifecycle-notices-'));
-    database = await openDatabase({ dataDir, migrationsDir: MIGRATIONS, logger });
-    await database.migrate();
-    db = database.prisma;
+    scratch = await scratchPglite('lifecycle-notices');
+    db = scratch.db;
   });
   afterAll(async () => {
-    await database?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await scratch?.remove();
   });
   beforeEach(() => {
     live = createLiveEvents(createMemoryTransport(), { keyPrefix: '', logger });

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handOverConsumer } from '../support/hand-over-consumer.js';
-import { openDatabase, type Database } from '../../src/adapters/postgres/database.js';
+import { scratchPglite, type ScratchPglite } from '../support/pglite.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { SmsError, type SmsMessage, type SmsSender } from '../../src/ports/sms.js';
 import type { BidPlacedMessage } from '../../src/ports/bid-log.js';
@@ -14,7 +11,6 @@ import { recordSmsStatus } from '../../src/services/notifications/record-sms-sta
 import { createNotificationWorker, notifyOutbids, type NotifierDeps } from '../../src/workers/notification-worker.js';
 
 const logger = pino({ level: 'silent' });
-const MIGRATIONS = path.resolve(import.meta.dirname, '../../prisma/migrations');
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 const PUBLIC_URL = 'https://auctions.example.com';
@@ -57,8 +53,7 @@ function scriptedSms(): SmsSender & { attempts: SmsMessage[]; sent: SmsMessage[]
 }
 
 describe('outbid notices', () => {
-  let dataDir: string;
-  let database: Database;
+  let scratch: ScratchPglite;
   let db: PrismaClient;
   let sellerId: string;
   let auctionId: string;
@@ -66,15 +61,12 @@ describe('outbid notices', () => {
   let sms: ReturnType<typeof scriptedSms>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'notification-worker-'));
-    database = await openDatabase({ dataDir, migrationsDir: MIGRATIONS, logger });
-    await database.migrate();
-    db = database.prisma;
+    scratch = await scratchPglite('notification-worker');
+    db = scratch.db;
     sellerId = (await user({})).id;
   });
   afterAll(async () => {
-    await database?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await scratch?.remove();
   });
 
   function user(options: { phone?: string; smsOptIn?: boolean }) {

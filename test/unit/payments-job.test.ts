@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { openDatabase, type Database } from '../../src/adapters/postgres/database.js';
+import { scratchPglite, type ScratchPglite } from '../support/pglite.js';
 import { createStripePayments } from '../../src/adapters/stripe/stripe-payments.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { Clock } from '../../src/ports/clock.js';
@@ -15,7 +12,6 @@ import { recordPaymentEvent } from '../../src/services/payments/record-payment-e
 import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
 
 const logger = pino({ level: 'silent' });
-const MIGRATIONS = path.resolve(import.meta.dirname, '../../prisma/migrations');
 const PUBLIC_URL = 'https://auctions.example.com';
 const T0 = Date.parse('2026-12-01T12:00:00.000Z');
 const HOUR = 3_600_000;
@@ -36,8 +32,7 @@ function settableClock(): Clock & { set(ms: number): void; advance(ms: number): 
 }
 
 describe('the payments job', () => {
-  let dataDir: string;
-  let database: Database;
+  let scratch: ScratchPglite;
   let db: PrismaClient;
   let stripe: FakeStripe;
   let payments: PaymentProvider;
@@ -46,10 +41,8 @@ describe('the payments job', () => {
   let winnerId: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'payments-job-'));
-    database = await openDatabase({ dataDir, migrationsDir: MIGRATIONS, logger });
-    await database.migrate();
-    db = database.prisma;
+    scratch = await scratchPglite('payments-job');
+    db = scratch.db;
     stripe = await startFakeStripe();
     payments = createStripePayments({ secretKey: 'sk_test_job', webhookSecret: 'whsec_job', apiUrl: stripe.url });
     sellerId = await user('seller');
@@ -57,8 +50,7 @@ describe('the payments job', () => {
   });
   afterAll(async () => {
     await stripe?.close();
-    await database?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await scratch?.remove();
   });
   beforeEach(async () => {
     // Each test sees only its own payments due.
