@@ -51,8 +51,8 @@ export type BidDecision =
 
 export type CloseDecision =
   | { outcome: 'MISSING' }
-  /** The auction ended now, or earlier: the message to publish (the same one every time). */
-  | { outcome: 'ENDED'; message: AuctionEndedMessage }
+  /** The auction ended now (`now`), or earlier: the message to publish (the same one every time). */
+  | { outcome: 'ENDED'; message: AuctionEndedMessage; now: boolean }
   /** Its end is later than the price book's clock (a bid extended it): try again at endsAt. */
   | { outcome: 'NOT_DUE'; endsAt: Date }
   | { outcome: 'CANCELLED'; message: AuctionCancelledMessage };

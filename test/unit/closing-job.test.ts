@@ -96,6 +96,18 @@ describe('the closing job', () => {
     expect(await job.runOnce()).toEqual([]);
   });
 
+  it('publishes no second copy of an end while the persister is behind, and holds the claim', async () => {
+    const id = await auction(-1_000);
+    const job = createClosingJob(deps, { leaseMs: LEASE_MS });
+    expect(await job.runOnce()).toEqual(['ended']);
+
+    caughtUp = false;
+    now += LEASE_MS;
+    expect(await job.runOnce()).toEqual(['persisting']);
+    expect(ends()).toHaveLength(1);
+    expect((await db.auction.findUniqueOrThrow({ where: { id } })).closeLeaseUntil).toEqual(new Date(now + LEASE_MS));
+  });
+
   it('waits for its new end when a late bid moved it, and ends it then with the bid counted', async () => {
     const endsAt = new Date(T0 + 1_000);
     const row = await db.auction.create({

@@ -639,6 +639,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
 
       expect(await h.at(T).close(auction.auctionId, eventId)).toEqual({
         outcome: 'ENDED',
+        now: true,
         message: {
           v: 1,
           type: 'AuctionEnded',
@@ -708,7 +709,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
       accepted(await h.at(T - HOUR).placeBid(bid(auction, 10_00)));
       const first = ended(await h.at(T).close(auction.auctionId, randomUUID()));
 
-      expect(await h.at(T + DAY).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: first });
+      expect(await h.at(T + DAY).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: first, now: false });
       expect(await liveAt(T + DAY, auction)).toMatchObject({ state: 'ENDED', lastSeq: 2 });
     });
 
@@ -830,7 +831,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
       expect(await h.at(T).cancel(cancelOf(due))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
       expect(await h.at(T + 1).cancel(cancelOf(unsold))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
       expect(await liveAt(T + 1, unsold)).toMatchObject({ state: 'ENDED', lastSeq: 2 });
-      expect(await h.at(T + 1).close(unsold.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: end });
+      expect(await h.at(T + 1).close(unsold.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: end, now: false });
       expect(ended(await h.at(T + 1).close(due.auctionId, randomUUID()))).toMatchObject({ seq: 1, sold: false });
     });
 
@@ -862,7 +863,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
       const end = ended(await h.at(T).close(auction.auctionId, randomUUID()));
 
       expect(await h.at(T + 30 * DAY + 1).cancel(cancelOf(auction))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
-      expect(await h.at(T + 30 * DAY + 1).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: end });
+      expect(await h.at(T + 30 * DAY + 1).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: end, now: false });
     });
 
     it('answers a repeated cancel with the first message and now false, taking no further seq', async () => {
@@ -947,7 +948,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
       };
       await h.at(T + HOUR).load(auction);
 
-      expect(await h.at(T + HOUR).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: final });
+      expect(await h.at(T + HOUR).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'ENDED', message: final, now: false });
       expect(await liveAt(T + HOUR, auction)).toMatchObject({ state: 'ENDED', winnerId: 'bob', lastSeq: 4 });
       expect(await h.at(T + HOUR).placeBid(bid(auction, 20_00))).toEqual({ outcome: 'NOT_ACTIVE', status: 'ENDED' });
       expect(cancelledNow(await h.at(T + DAY).cancel(cancelOf(auction)))).toMatchObject({ seq: 5, afterEnd: true });

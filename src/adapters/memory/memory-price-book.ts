@@ -101,7 +101,7 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     const auction = auctions.get(auctionId);
     if (!auction) return { outcome: 'MISSING' };
     const final = auction.finalMessage;
-    if (final) return final.type === 'AuctionEnded' ? { outcome: 'ENDED', message: structuredClone(final) } : { outcome: 'CANCELLED', message: structuredClone(final) };
+    if (final) return final.type === 'AuctionEnded' ? { outcome: 'ENDED', message: structuredClone(final), now: false } : { outcome: 'CANCELLED', message: structuredClone(final) };
     if (clock() < auction.endsAt.getTime()) return { outcome: 'NOT_DUE', endsAt: new Date(auction.endsAt) };
     const reserve = reserveStatus(auction);
     const sold = auction.bidCount > 0 && reserve !== 'NOT_MET';
@@ -123,7 +123,7 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
       leaderId: auction.leaderId,
     };
     Object.assign(auction, { state: 'ENDED', lastSeq: message.seq, finalMessage: message, winnerId: message.winnerId });
-    return { outcome: 'ENDED', message: structuredClone(message) };
+    return { outcome: 'ENDED', message: structuredClone(message), now: true };
   }
 
   function cancel(command: CancelCommand): CancelDecision {

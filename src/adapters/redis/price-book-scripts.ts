@@ -147,7 +147,7 @@ local auction = KEYS[1]
 if redis.call('EXISTS', auction) == 0 then return {'MISSING'} end
 local f = redis.call('HMGET', auction, 'state', 'finalMessage', 'endsAt', 'lastSeq', 'bidCount', 'currentPrice',
   'leadingBidId', 'leaderId', 'reservePrice')
-if f[1] == 'ENDED' then return {'ENDED', f[2]} end
+if f[1] == 'ENDED' then return {'ENDED', f[2], '0'} end
 if f[1] == 'CANCELLED' then return {'CANCELLED', f[2]} end
 ${ISO_LUA}
 ${NOW_LUA}
@@ -173,7 +173,7 @@ local message = cjson.encode({
 })
 redis.call('HSET', auction, 'state', 'ENDED', 'lastSeq', tonumber(f[4]) + 1, 'finalMessage', message)
 if sold then redis.call('HSET', auction, 'winnerId', leaderId) end
-return {'ENDED', message}
+return {'ENDED', message, '1'}
 `;
 
 /**

@@ -112,12 +112,12 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
     },
 
     async close(auctionId, eventId) {
-      const [outcome, detail] = (await scripts.priceBookClose(...keysOf(auctionId), eventId, auctionId)) as [string, string?];
+      const [outcome, detail, fresh] = (await scripts.priceBookClose(...keysOf(auctionId), eventId, auctionId)) as [string, string?, string?];
       switch (outcome) {
         case 'MISSING':
           return { outcome };
         case 'ENDED':
-          return { outcome, message: JSON.parse(detail!) as AuctionEndedMessage };
+          return { outcome, message: JSON.parse(detail!) as AuctionEndedMessage, now: fresh === '1' };
         case 'CANCELLED':
           return { outcome, message: JSON.parse(detail!) as AuctionCancelledMessage };
         case 'NOT_DUE':

@@ -20,7 +20,8 @@ export interface ClosingJobOptions {
 
 export type ClosingJob = PollingJob<CloseOutcome>;
 
-export type CloseOutcome = 'ended' | 'cancelled' | 'not-due' | 'failed';
+/** `persisting`: ended by an earlier claim, its end not yet recorded while the persister is behind. */
+export type CloseOutcome = 'ended' | 'cancelled' | 'not-due' | 'persisting' | 'failed';
 
 const DEFAULTS = { intervalMs: 250, batchSize: 500, concurrency: 32, leaseMs: 15_000 };
 
@@ -80,6 +81,13 @@ export function createClosingJob(deps: ClosingDeps, options: ClosingJobOptions =
         await deps.db.auction.updateMany({ where: { id: auctionId, state: 'OPEN' }, data: { closeLeaseUntil: decision.endsAt } });
         return 'not-due';
       case 'ENDED':
+        // Ended by an earlier claim: its message is in the log unless that claim stopped first. While
+        // the persister is behind, the message is most likely waiting there, and a copy would only
+        // add to the backlog; once it has caught up without recording the end, the message was lost.
+        if (!decision.now && !(await caughtUp(auctionId))) {
+          await holdLease(auctionId);
+          return 'persisting';
+        }
         await publish(decision.message);
         deps.metrics?.auctionClosed('ended', Math.max(0, deps.clock.now().getTime() - Date.parse(decision.message.at)) / 1000);
         logger.debug({ auctionId, seq: decision.message.seq, sold: decision.message.sold }, 'auction ended');
@@ -90,6 +98,15 @@ export function createClosingJob(deps: ClosingDeps, options: ClosingJobOptions =
         return 'cancelled';
     }
   }
+
+  const caughtUp = (auctionId: string) =>
+    deps.bidLog.isCaughtUp(auctionId).catch((error: unknown) => {
+      logger.warn({ err: error, auctionId }, 'could not tell whether the bid log is persisted');
+      return false;
+    });
+
+  const holdLease = (auctionId: string) =>
+    deps.db.auction.updateMany({ where: { id: auctionId, state: 'OPEN' }, data: { closeLeaseUntil: new Date(deps.clock.now().getTime() + leaseMs) } });
 
   async function runOnce(): Promise<CloseOutcome[]> {
     const ids = await claimDue();
