@@ -13,7 +13,7 @@ import { SignInLimiter } from './services/auth/sign-in-limiter.js';
 import { AttemptLimiter } from './services/auth/attempt-limiter.js';
 import { boundedHasher, scryptHasher } from './services/auth/password-hasher.js';
 import { createKnownUsers } from './services/auth/known-users.js';
-import { userExists } from './services/users/user-exists.js';
+import { userDisplayName } from './services/users/user-display-name.js';
 import { openRateLimiters } from './adapters/rate-limiters.js';
 import type { ServiceDeps } from './services/deps.js';
 import { buildGraphSchema } from './http/graphql-schema.js';
@@ -105,7 +105,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     const { signIn, signUp, passwordHashing } = config.limits;
     const cacheMs = config.auth.userCacheSeconds * 1000;
     const knownUsers = createKnownUsers({
-      lookup: (id) => userExists({ db: db.prisma }, id),
+      lookup: (id) => userDisplayName({ db: db.prisma }, id),
       ttlMs: cacheMs,
       missingTtlMs: Math.min(cacheMs, 5_000),
       maxEntries: 100_000,
@@ -115,6 +115,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       db: db.prisma,
       clock: options.clock ?? systemClock,
       logger,
+      users: knownUsers,
       tokens: new TokenService({
         secret: await jwtSecret(config),
         accessTtlSeconds: config.auth.tokenTtlSeconds,

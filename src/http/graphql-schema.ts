@@ -6,13 +6,13 @@ import { DateTimeScalar } from '../schema/date-time.scalar.js';
 import '../schema/error-code.js';
 import { UserResolver } from '../resolvers/user.resolver.js';
 import { AuctionResolver } from '../resolvers/auction.resolver.js';
-import { BidResolver } from '../resolvers/bid.resolver.js';
+import { BidResolver, PlaceBidPayloadResolver } from '../resolvers/bid.resolver.js';
 import { ServerTimeResolver } from '../resolvers/server-time.resolver.js';
 import { LiveResolver } from '../resolvers/live.resolver.js';
 import { NoticeResolver } from '../resolvers/notice.resolver.js';
 import { AuctionEndedResolver } from '../resolvers/auction-event.resolver.js';
 
-export const RESOLVERS = [UserResolver, AuctionResolver, AuctionEndedResolver, BidResolver, ServerTimeResolver, LiveResolver, NoticeResolver] as const;
+export const RESOLVERS = [UserResolver, AuctionResolver, AuctionEndedResolver, BidResolver, PlaceBidPayloadResolver, ServerTimeResolver, LiveResolver, NoticeResolver] as const;
 
 // Every subscription brings its own `subscribe` (services/live), fed by the bid log through
 // LiveEvents; type-graphql still insists on a PubSub, so this one refuses to be used.

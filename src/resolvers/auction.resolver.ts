@@ -16,7 +16,7 @@ import { updateAuction } from '../services/auctions/update-auction.js';
 import { cancelAuction } from '../services/auctions/cancel-auction.js';
 import { listEvents } from '../services/auctions/list-events.js';
 import { listBids } from '../services/bids/list-bids.js';
-import { getBid } from '../services/bids/get-bid.js';
+import { loadersOf } from './loaders.js';
 import { getUser } from '../services/users/get-user.js';
 import { paymentFor } from '../services/payments/payment-for.js';
 import { toGraphEvent } from '../services/auctions/graph-event.js';
@@ -60,8 +60,8 @@ export class AuctionResolver {
   }
 
   @FieldResolver(() => Bid, { nullable: true })
-  leadingBid(@Root() auction: AuctionView) {
-    return getBid(this.deps, auction.leadingBidId);
+  leadingBid(@Root() auction: AuctionView, @Ctx() ctx: RequestContext) {
+    return auction.leadingBidId ? loadersOf(ctx).bid.load(auction.leadingBidId) : null;
   }
 
   @FieldResolver(() => User, { nullable: true })

@@ -1,16 +1,18 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { ServiceDeps } from '../services/deps.js';
 import type { RequestContext } from './context.js';
 import type { BidView } from '../domain/bid.js';
 import { Bid, PlaceBidPayload } from '../schema/bid.type.js';
 import { PlaceBidInput } from '../schema/bid.input.js';
-import { placeBid } from '../services/bids/place-bid.js';
+import { LIVE_AUCTION_FIELDS, placeBid, type PlacedBid } from '../services/bids/place-bid.js';
 import { Auction } from '../schema/auction.type.js';
 import { User } from '../schema/user.type.js';
 import { BidStatus } from '../schema/enums.js';
 import { getBid } from '../services/bids/get-bid.js';
 import { bidderOf, bidStatusOf } from '../services/bids/bid-fields.js';
-import { getAuction } from '../services/auctions/read-auctions.js';
+import { loadersOf } from './loaders.js';
+import { selectsOnly } from './selection.js';
 
 @Resolver(() => Bid)
 export class BidResolver {
@@ -27,18 +29,18 @@ export class BidResolver {
   }
 
   @FieldResolver(() => Auction)
-  auction(@Root() bid: BidView) {
-    return getAuction(this.deps, bid.auctionId);
+  auction(@Root() bid: BidView, @Ctx() ctx: RequestContext) {
+    return loadersOf(ctx).auction.load(bid.auctionId);
   }
 
   @FieldResolver(() => BidStatus)
-  status(@Root() bid: BidView) {
-    return bidStatusOf(this.deps, bid);
+  status(@Root() bid: BidView, @Ctx() ctx: RequestContext) {
+    return bidStatusOf(auctionLoader(ctx), bid);
   }
 
   @FieldResolver(() => User, { nullable: true, description: "Only the bidder themself and the auction's seller see this; null for everyone else." })
   bidder(@Root() bid: BidView, @Ctx() ctx: RequestContext) {
-    return bidderOf(this.deps, ctx.viewer, bid);
+    return bidderOf(this.deps, auctionLoader(ctx), ctx.viewer, bid);
   }
 
   @FieldResolver(() => Boolean)
@@ -46,3 +48,15 @@ export class BidResolver {
     return ctx.viewer?.id === bid.bidderId;
   }
 }
+
+@Resolver(() => PlaceBidPayload)
+export class PlaceBidPayloadResolver {
+  /** From the decision itself when only its fields are asked for (the usual bid form): no read at all. */
+  @FieldResolver(() => Auction)
+  auction(@Root() placed: PlacedBid, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo) {
+    if (placed.live && selectsOnly(info, LIVE_AUCTION_FIELDS)) return placed.live;
+    return loadersOf(ctx).auction.load(placed.bid.auctionId);
+  }
+}
+
+const auctionLoader = (ctx: RequestContext) => (id: string) => loadersOf(ctx).auction.load(id);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Clock } from '../ports/clock.js';
 import type { TokenService } from './auth/tokens.js';
+import type { KnownUsers } from './auth/known-users.js';
 import type { SignInLimiter } from './auth/sign-in-limiter.js';
 import type { AttemptLimiter } from './auth/attempt-limiter.js';
 import type { PasswordHasher } from './auth/password-hasher.js';
@@ -17,6 +18,8 @@ export interface ServiceDeps {
   clock: Clock;
   logger: Logger;
   tokens: TokenService;
+  /** Who the signed-in users are, cached per process (see known-users.ts). */
+  users: KnownUsers;
   signInLimiter: SignInLimiter;
   /** Sign-ups per client address. */
   signUpLimiter: AttemptLimiter;

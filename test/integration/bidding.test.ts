@@ -4,7 +4,7 @@ import { describeApp, startTestApp, type TestApp } from '../support/app.js';
 import { fails, ok, request } from '../support/client.js';
 import { movableClock } from '../support/clock.js';
 import { createAuction, inMinutes, signUpCast, signUpUser, type TestUser } from '../support/factories.js';
-import { AuctionBidsDocument, CancelAuctionDocument, GetBidDocument, PlaceBidDocument, UpdateAuctionDocument } from '../generated/graphql.js';
+import { AuctionBidsDocument, CancelAuctionDocument, GetAuctionDocument, GetBidDocument, PlaceBidDocument, PlaceBidLiveDocument, UpdateAuctionDocument, UpdateMeDocument } from '../generated/graphql.js';
 
 describeApp('bidding', () => {
   let app: TestApp;
@@ -41,6 +41,26 @@ describeApp('bidding', () => {
       expect(result.errors).toBeUndefined();
       expect(result.data?.placeBid.bid).toMatchObject({ amount: '10.00', seq: 1, status: 'LEADING', bidderAlias: 'A***e', isMine: true, bidder: { id: alice.id } });
       expect(result.data?.placeBid.auction).toMatchObject({ currentPrice: '10.00', minimumNextBid: '10.50', bidCount: 1, lastSeq: 1 });
+    });
+
+    it("answers the usual bid form from the decision alone, the same as the auction reads right after, under the bidder's current name", async () => {
+      const auction = await createAuction(app.url, seller, { startingPrice: '10.00' });
+      const renamed = await signUpUser(app.url, { displayName: 'Carl' });
+      await ok(app.url, UpdateMeDocument, { input: { displayName: 'Connor' } }, renamed.token);
+      await bid(alice, auction.id, '10.00');
+      const placed = await ok(app.url, PlaceBidLiveDocument, { input: { auctionId: auction.id, amount: '10.50', idempotencyKey: randomUUID() } }, renamed.token);
+      const read = await ok(app.url, GetAuctionDocument, { id: auction.id });
+      expect(placed.placeBid.bid).toMatchObject({ seq: 2, bidderAlias: 'C***r' });
+      expect(placed.placeBid.auction).toEqual({
+        id: auction.id,
+        status: 'ACTIVE',
+        currentPrice: '10.50',
+        minimumNextBid: '11.00',
+        bidCount: 2,
+        endsAt: read.auction?.endsAt,
+        __typename: 'Auction',
+      });
+      expect(read.auction).toMatchObject({ currentPrice: '10.50', minimumNextBid: '11.00', bidCount: 2 });
     });
 
     it('returns the bid by id at once (read your writes) and lists it once persisted', async () => {

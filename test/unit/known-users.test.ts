@@ -18,12 +18,12 @@ function directory(ids: string[]) {
     lookup: async (id: string) => {
       reads.push(id);
       if (failing) throw new Error('connection refused');
-      return existing.has(id);
+      return existing.has(id) ? `user ${id}` : null;
     },
   };
 }
 
-function cache(lookup: (id: string) => Promise<boolean>, overrides: { ttlMs?: number; missingTtlMs?: number; maxEntries?: number } = {}) {
+function cache(lookup: (id: string) => Promise<string | null>, overrides: { ttlMs?: number; missingTtlMs?: number; maxEntries?: number } = {}) {
   let now = 0;
   const users = createKnownUsers({ lookup, ttlMs: 60_000, missingTtlMs: 5_000, maxEntries: 1_000, logger, now: () => now, ...overrides });
   return { users, advance: (ms: number) => (now += ms) };
@@ -72,9 +72,19 @@ describe('known users', () => {
   it('trusts a user it was told exists without asking', async () => {
     const db = directory([]);
     const { users } = cache(db.lookup);
-    users.remember('carol');
+    users.remember('carol', 'Carol');
     expect(await users.exists('carol')).toBe(true);
     expect(db.reads).toEqual([]);
+  });
+
+  it('knows the name with the same read, and a rename it was told of without asking', async () => {
+    const db = directory(['erin']);
+    const { users } = cache(db.lookup);
+    expect(await users.find('erin')).toEqual({ displayName: 'user erin' });
+    users.remember('erin', 'Erin Renamed');
+    expect(await users.find('erin')).toEqual({ displayName: 'Erin Renamed' });
+    expect(await users.find('nobody')).toBeNull();
+    expect(db.reads).toEqual(['erin', 'nobody']);
   });
 
   it('lets a valid token through while the database cannot answer, and asks again next time', async () => {
@@ -82,9 +92,10 @@ describe('known users', () => {
     const { users } = cache(db.lookup);
     db.fail(true);
     expect(await users.exists('dave')).toBe(true);
+    expect(await users.find('dave')).toEqual({ displayName: null });
     db.fail(false);
     expect(await users.exists('dave')).toBe(false);
-    expect(db.reads).toEqual(['dave', 'dave']);
+    expect(db.reads).toEqual(['dave', 'dave', 'dave']);
   });
 
   it('keeps at most maxEntries users, dropping the oldest', async () => {

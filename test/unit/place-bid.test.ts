@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptBid } from '../../src/services/bids/place-bid.js';
+import { acceptBid, placeBid } from '../../src/services/bids/place-bid.js';
 import { createBidFinisher, type BidFinisher } from '../../src/services/bids/bid-finisher.js';
 import { freshBookEntry } from '../../src/services/bids/book-entry.js';
 import { createMemoryPriceBook } from '../../src/adapters/memory/memory-price-book.js';
@@ -85,17 +85,31 @@ describe('placing a bid against the in-process price book and bid log', () => {
 
   it('accepts a bid at the starting price only once the bid log holds it, and counts it', async () => {
     const bidderId = randomUUID();
-    const message = await acceptBid(deps(), { id: bidderId }, { auctionId, amount: STARTING_PRICE, idempotencyKey: 'first' });
+    const { message, replayed } = await acceptBid(deps(), { id: bidderId }, { auctionId, amount: STARTING_PRICE, idempotencyKey: 'first' });
+    expect(replayed).toBe(false);
     expect(message).toMatchObject({ auctionId, seq: 1, currentPrice: STARTING_PRICE, bid: { bidderId, amount: STARTING_PRICE, idempotencyKey: 'first' } });
     expect(bidLog.lag('bid-persister')).toBe(1);
     expect(counting.counted).toEqual({ accepted: 1, refused: [] });
+  });
+
+  it('answers with the bid and the auction as the decision left them, reading nothing from Postgres', async () => {
+    const bidderId = randomUUID();
+    await acceptBid(deps(), { id: randomUUID() }, { auctionId, amount: STARTING_PRICE, idempotencyKey: 'earlier' });
+    const next = minimumNextBid({ currentPrice: STARTING_PRICE, bidCount: 1, startingPrice: STARTING_PRICE });
+    const placed = await placeBid(deps(), { id: bidderId, displayName: 'Bob Bidder' }, { auctionId, amount: next, idempotencyKey: 'second' });
+    expect(placed.bid).toMatchObject({ auctionId, bidderId, amount: next, seq: 2, bidderAlias: 'B***r' });
+    expect(placed.live).toMatchObject({ id: auctionId, status: 'ACTIVE', currentPrice: next, bidCount: 2, leadingBidId: placed.bid.id, lastSeq: 2 });
+    expect(placed.live?.minimumNextBid).toBe(minimumNextBid({ currentPrice: next, bidCount: 2, startingPrice: STARTING_PRICE }));
+    // A retried key's auction may have moved on since, so the resolver reads it instead.
+    const retried = await placeBid(deps(), { id: bidderId, displayName: 'Bob Bidder' }, { auctionId, amount: next, idempotencyKey: 'second' });
+    expect(retried).toEqual({ bid: placed.bid, live: null });
   });
 
   it('answers a retried idempotency key with the first bid, logging and counting it once', async () => {
     const bidder = { id: randomUUID() };
     const first = await acceptBid(deps(), bidder, { auctionId, amount: STARTING_PRICE, idempotencyKey: 'retried' });
     const again = await acceptBid(deps(), bidder, { auctionId, amount: STARTING_PRICE, idempotencyKey: 'retried' });
-    expect(again).toEqual(first);
+    expect(again).toEqual({ message: first.message, replayed: true });
     // The replay is published again (the worker ignores a known id) but is the same bid.
     expect((await priceBook.peek([auctionId])).get(auctionId)).toMatchObject({ bidCount: 1 });
     expect(counting.counted.accepted).toBe(1);

@@ -10,7 +10,8 @@ const ALICE = '6f1c2a8e-4b1d-4c53-9a57-0c0f3e0e8a11';
 function service(options: { existing?: string[]; at?: Date } = {}) {
   const existing = new Set(options.existing ?? [ALICE]);
   let now = options.at ?? new Date('2026-12-02T12:00:00.000Z');
-  const users: KnownUsers = { exists: async (id) => existing.has(id), remember: (id) => existing.add(id) };
+  const find = async (id: string) => (existing.has(id) ? { displayName: 'Alice' } : null);
+  const users: KnownUsers = { find, exists: async (id) => existing.has(id), remember: (id) => existing.add(id) };
   const tokens = new TokenService({ secret: SECRET, accessTtlSeconds: 900, refreshTtlSeconds: 3_600, clock: { now: () => now }, users });
   return { tokens, existing, travel: (ms: number) => (now = new Date(now.getTime() + ms)) };
 }
@@ -31,9 +32,9 @@ const refusal = (attempt: Promise<unknown>) =>
 describe('access tokens', () => {
   it('names the user it was issued for until it expires, and no longer', async () => {
     const { tokens, travel } = service();
-    const { token, expiresAt } = await tokens.issue(ALICE);
+    const { token, expiresAt } = await tokens.issue(ALICE, 'Alice');
     expect(expiresAt.toISOString()).toBe('2026-12-02T12:15:00.000Z');
-    expect(await tokens.viewerFromAuthorization(`Bearer ${token}`)).toEqual({ id: ALICE });
+    expect(await tokens.viewerFromAuthorization(`Bearer ${token}`)).toEqual({ id: ALICE, displayName: 'Alice' });
     travel(900_000);
     expect(await refusal(tokens.viewerFromAuthorization(`Bearer ${token}`))).toBe('UNAUTHENTICATED');
   });
@@ -42,12 +43,12 @@ describe('access tokens', () => {
     const { tokens } = service({ at: new Date() });
     expect(await refusal(tokens.viewerFromAuthorization(`Bearer ${await sign({ sub: ALICE })}`))).toBe('UNAUTHENTICATED');
     const exp = Math.floor(Date.now() / 1000) + 3_600;
-    expect(await tokens.viewerFromAuthorization(`Bearer ${await sign({ sub: ALICE, exp })}`)).toEqual({ id: ALICE });
+    expect(await tokens.viewerFromAuthorization(`Bearer ${await sign({ sub: ALICE, exp })}`)).toEqual({ id: ALICE, displayName: 'Alice' });
   });
 
   it('refuses a correctly signed token whose user does not exist', async () => {
     const { tokens, existing } = service();
-    const { token } = await tokens.issue(ALICE);
+    const { token } = await tokens.issue(ALICE, 'Alice');
     existing.delete(ALICE);
     expect(await refusal(tokens.viewerFromAuthorization(`Bearer ${token}`))).toBe('UNAUTHENTICATED');
   });

@@ -9,6 +9,14 @@ export async function viewAuctions(deps: Pick<ServiceDeps, 'clock' | 'priceBook'
   return records.map((record) => viewAuction(record, now, live.get(record.id)));
 }
 
+/** Auctions by id as viewers see them now, in the order asked (null for one there is none of): one read for all. */
+export async function getAuctions(deps: Pick<ServiceDeps, 'db' | 'clock' | 'priceBook'>, ids: readonly string[]): Promise<Array<AuctionView | null>> {
+  const wanted = [...new Set(ids.map((id) => v.uuid('id', id)))];
+  const records = await deps.db.auction.findMany({ where: { id: { in: wanted } } });
+  const views = new Map((await viewAuctions(deps, records)).map((view) => [view.id, view]));
+  return ids.map((id) => views.get(v.uuid('id', id)) ?? null);
+}
+
 /** One auction as the viewer sees it now, or null when there is none. */
 export async function getAuction(deps: Pick<ServiceDeps, 'db' | 'clock' | 'priceBook'>, id: string): Promise<AuctionView | null> {
   const record = await deps.db.auction.findUnique({ where: { id: v.uuid('id', id) } });

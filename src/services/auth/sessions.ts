@@ -24,7 +24,7 @@ export async function startSession(deps: Pick<ServiceDeps, 'db' | 'tokens'>, use
 async function continueSession(deps: Pick<ServiceDeps, 'db' | 'tokens'>, user: UserRecord, familyId: string): Promise<Session> {
   const refresh = deps.tokens.newRefreshToken();
   await deps.db.refreshToken.create({ data: { userId: user.id, familyId, tokenHash: refresh.hash, expiresAt: refresh.expiresAt } });
-  const access = await deps.tokens.issue(user.id);
+  const access = await deps.tokens.issue(user.id, user.displayName);
   return {
     token: access.token,
     tokenExpiresAt: access.expiresAt,

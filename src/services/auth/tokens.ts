@@ -3,6 +3,7 @@ import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
 import { unauthenticated } from '../../domain/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { KnownUsers } from './known-users.js';
+import type { Viewer } from '../../domain/viewer.js';
 
 const ISSUER = 'auction-platform';
 
@@ -45,7 +46,7 @@ export class TokenService {
   }
 
   /** A signed access token naming the user, expiring after the access TTL. */
-  async issue(userId: string): Promise<AccessToken> {
+  async issue(userId: string, displayName: string): Promise<AccessToken> {
     const issuedAt = Math.floor(this.options.clock.now().getTime() / 1000);
     const expiresAt = issuedAt + this.options.accessTtlSeconds;
     const token = await new SignJWT({})
@@ -56,7 +57,7 @@ export class TokenService {
       .setExpirationTime(expiresAt)
       .sign(this.key);
     // Only issued right after the user was read or created: the next operation need not ask again.
-    this.options.users.remember(userId);
+    this.options.users.remember(userId, displayName);
     return { token, expiresAt: new Date(expiresAt * 1000) };
   }
 
@@ -78,12 +79,13 @@ export class TokenService {
   }
 
   /** Reads `Bearer <token>` (or a bare token); null when absent, UNAUTHENTICATED when invalid or its user is gone. */
-  async viewerFromAuthorization(header: unknown): Promise<{ id: string } | null> {
+  async viewerFromAuthorization(header: unknown): Promise<Viewer> {
     if (typeof header !== 'string' || header.trim() === '') return null;
     const id = await this.verify(header.replace(/^Bearer\s+/i, '').trim());
     // A valid signature proves the server issued the token, not that its user is still there.
-    if (!(await this.options.users.exists(id))) throw unauthenticated('The token names a user that does not exist.');
-    return { id };
+    const user = await this.options.users.find(id);
+    if (!user) throw unauthenticated('The token names a user that does not exist.');
+    return { id, displayName: user.displayName };
   }
 
   /** A new random refresh token with its hash and expiry. */

@@ -8,16 +8,31 @@ import * as v from '../validate.js';
 /** A bid by id: persisted, or accepted moments ago and not yet persisted (read-your-writes). */
 export async function getBid(deps: Pick<ServiceDeps, 'db' | 'priceBook'>, id: string | null): Promise<BidView | null> {
   if (!id) return null;
-  const bidId = v.uuid('id', id);
-  const row = await deps.db.bid.findUnique({ where: { id: bidId }, include: { bidder: { select: { displayName: true } } } });
-  if (row) return toBidView(row);
-  const recent = await deps.priceBook.recentBid(bidId);
-  return recent ? bidViewOf(deps, recent) : null;
+  const [bid] = await getBids(deps, [id]);
+  return bid ?? null;
 }
 
-/** The bid a log message carries, as a viewer sees it. */
-export async function bidViewOf(deps: Pick<ServiceDeps, 'db'>, message: BidPlacedMessage): Promise<BidView> {
-  const bidder = await deps.db.user.findUnique({ where: { id: message.bid.bidderId }, select: { displayName: true } });
+/** Bids by id, in the order asked (null for an unknown one): one read for the persisted ones. */
+export async function getBids(deps: Pick<ServiceDeps, 'db' | 'priceBook'>, ids: readonly string[]): Promise<Array<BidView | null>> {
+  const wanted = ids.map((id) => v.uuid('id', id));
+  const rows = await deps.db.bid.findMany({ where: { id: { in: [...new Set(wanted)] } }, include: { bidder: { select: { displayName: true } } } });
+  const found = new Map(rows.map((row) => [row.id, toBidView(row)]));
+  return Promise.all(
+    wanted.map(async (id) => {
+      const persisted = found.get(id);
+      if (persisted) return persisted;
+      const recent = await deps.priceBook.recentBid(id);
+      return recent ? bidViewOf(deps, recent) : null;
+    }),
+  );
+}
+
+/**
+ * The bid a log message carries, as a viewer sees it. The bidder's name is read only when the
+ * caller does not know it (placeBid knows its own bidder's).
+ */
+export async function bidViewOf(deps: Pick<ServiceDeps, 'db'>, message: BidPlacedMessage, displayName?: string | null): Promise<BidView> {
+  const name = displayName ?? (await deps.db.user.findUnique({ where: { id: message.bid.bidderId }, select: { displayName: true } }))?.displayName;
   return {
     id: message.bid.id,
     auctionId: message.auctionId,
@@ -25,6 +40,6 @@ export async function bidViewOf(deps: Pick<ServiceDeps, 'db'>, message: BidPlace
     amount: message.bid.amount,
     seq: message.seq,
     placedAt: new Date(message.bid.placedAt),
-    bidderAlias: aliasOf(bidder?.displayName ?? ''),
+    bidderAlias: aliasOf(name ?? ''),
   };
 }

@@ -7,7 +7,6 @@ import { assertPositiveMoney, formatMoney } from '../../domain/money.js';
 import * as v from '../validate.js';
 import { askPriceBook as decide, loadIntoPriceBook } from './load-price-book.js';
 import { bidViewOf } from './get-bid.js';
-import { getAuction } from '../auctions/read-auctions.js';
 import type { BidView } from '../../domain/bid.js';
 import type { AuctionView } from '../../domain/auction.js';
 
@@ -21,30 +20,58 @@ export interface PlaceBidCommand {
 /** The longest idempotencyKey, in UTF-16 code units. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 100;
 
-/**
- * Places a bid: one atomic decision in the price book, then the log; "accepted" is only ever
- * answered for a bid the log holds, and UNAVAILABLE only when nothing was accepted.
- */
-export async function placeBid(
-  deps: Pick<ServiceDeps, 'db' | 'clock' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher' | 'metrics'>,
-  viewer: Viewer,
-  input: PlaceBidCommand,
-): Promise<{ bid: BidView; auction: AuctionView }> {
-  const message = await acceptBid(deps, viewer, input);
-  const [bid, auction] = await Promise.all([bidViewOf(deps, message), getAuction(deps, message.auctionId)]);
-  return { bid, auction: auction! };
+/** The auction's fields an accepted bid's log message carries, as the decision left them. */
+export type LiveAuctionView = Pick<AuctionView, 'id' | 'status' | 'currentPrice' | 'bidCount' | 'minimumNextBid' | 'endsAt' | 'leadingBidId' | 'lastSeq'>;
+
+/** The fields of LiveAuctionView as the schema names them: a selection of only these needs no read. */
+export const LIVE_AUCTION_FIELDS: ReadonlySet<string> = new Set(['id', 'status', 'currentPrice', 'bidCount', 'minimumNextBid', 'endsAt']);
+
+export interface PlacedBid {
+  bid: BidView;
+  /** The auction right after the decision; null for a retried key, whose auction may have moved on since. */
+  live: LiveAuctionView | null;
 }
 
-/** The decision half of placeBid: the accepted bid's log message, or the contract error. */
+/**
+ * Places a bid: one atomic decision in the price book, then the log; "accepted" is only ever
+ * answered for a bid the log holds, and UNAVAILABLE only when nothing was accepted. Nothing is read
+ * after the decision: the price book's answer carries the bid and the auction's new price, and
+ * the bidder's name comes with the signed-in viewer.
+ */
+export async function placeBid(
+  deps: Pick<ServiceDeps, 'db' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher' | 'metrics'>,
+  viewer: Viewer,
+  input: PlaceBidCommand,
+): Promise<PlacedBid> {
+  const { message, replayed } = await acceptBid(deps, viewer, input);
+  const bid = await bidViewOf(deps, message, viewer?.displayName);
+  return { bid, live: replayed ? null : liveAuctionAfter(message) };
+}
+
+/** The auction as an accepted bid left it: open, led by that bid. */
+function liveAuctionAfter(message: BidPlacedMessage): LiveAuctionView {
+  return {
+    id: message.auctionId,
+    status: 'ACTIVE',
+    currentPrice: message.currentPrice,
+    bidCount: message.bidCount,
+    minimumNextBid: message.minimumNextBid,
+    endsAt: new Date(message.endsAt),
+    leadingBidId: message.id,
+    lastSeq: message.extension?.seq ?? message.seq,
+  };
+}
+
+/** The decision half of placeBid: the accepted bid's log message (and whether it was a retried key), or the contract error. */
 export async function acceptBid(
   deps: Pick<ServiceDeps, 'db' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher' | 'metrics'>,
   viewer: Viewer,
   input: PlaceBidCommand,
-): Promise<BidPlacedMessage> {
+): Promise<{ message: BidPlacedMessage; replayed: boolean }> {
   try {
-    const { message, replayed } = await decideBid(deps, viewer, input);
-    if (!replayed) deps.metrics.bidAccepted();
-    return message;
+    const decided = await decideBid(deps, viewer, input);
+    if (!decided.replayed) deps.metrics.bidAccepted();
+    return decided;
   } catch (error) {
     deps.metrics.bidRefused(error instanceof AppError ? error.code : ErrorCode.INTERNAL_SERVER_ERROR);
     throw error;

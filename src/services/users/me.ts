@@ -18,7 +18,7 @@ export interface UpdateMeCommand {
 }
 
 /** Updates the signed-in user's profile; a null phone removes it (and SMS opt-in with it). */
-export async function updateMe(deps: Pick<ServiceDeps, 'db'>, viewer: Viewer, input: UpdateMeCommand): Promise<UserView> {
+export async function updateMe(deps: Pick<ServiceDeps, 'db' | 'users'>, viewer: Viewer, input: UpdateMeCommand): Promise<UserView> {
   if (!viewer) throw unauthenticated();
   const current = await deps.db.user.findUnique({ where: { id: viewer.id } });
   if (!current) throw unauthenticated('The signed-in user no longer exists.');
@@ -31,5 +31,6 @@ export async function updateMe(deps: Pick<ServiceDeps, 'db'>, viewer: Viewer, in
   if (smsOptIn && !phone) throw badInput('smsOptIn', 'smsOptIn needs a phone number.');
 
   const user = await deps.db.user.update({ where: { id: viewer.id }, data: { displayName, phone, smsOptIn } });
+  deps.users.remember(user.id, user.displayName);
   return viewUser(user, viewer);
 }
