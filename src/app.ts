@@ -26,6 +26,7 @@ import { createTwilioWebhookRouter } from './http/twilio-webhook.js';
 import { createStripeWebhookRouter } from './http/stripe-webhook.js';
 import { createPaymentsJob } from './services/payments/payments-job.js';
 import { createClosingJob } from './services/auctions/close-auctions.js';
+import { createEvictionJob } from './services/bids/evict-price-books.js';
 import { notifyPaymentOverdue } from './services/notifications/payment-overdue.js';
 import { openLiveEvents } from './adapters/live/open-live-events.js';
 import { createPrometheusMetrics } from './adapters/metrics/prometheus-metrics.js';
@@ -153,6 +154,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
         live,
         metrics,
         payments: { configured: Boolean(config.stripe), deadlineMs: config.payments.deadlineHours * 3600_000 },
+        priceBook: deps.priceBook,
         logger,
       });
       await worker.start();
@@ -172,6 +174,9 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       const closingJob = createClosingJob(deps);
       closingJob.start();
       closers.push(() => closingJob.stop());
+      const evictionJob = createEvictionJob(deps, { idleSeconds: config.priceBook.idleSeconds });
+      evictionJob.start();
+      closers.push(() => evictionJob.stop());
       if (payments) {
         const noticeDeps = { db: db.prisma, live, sms, publicUrl: config.http.publicUrl, logger };
         const paymentsJob = createPaymentsJob({

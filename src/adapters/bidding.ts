@@ -54,7 +54,13 @@ export async function createBiddingAdapters(config: Config, logger: Logger): Pro
       ]);
       const client = { brokers: kafka.brokers, clientId: kafka.clientId, logger };
       const bidLog = await reaching('Kafka', 'KAFKA_BROKERS', kafka.brokers.join(','), () =>
-        createKafkaBidLog({ ...client, topic: kafka.bidTopic, groupId: groupId(BID_PERSISTER_GROUP) }),
+        createKafkaBidLog({
+          ...client,
+          topic: kafka.bidTopic,
+          groupId: groupId(BID_PERSISTER_GROUP),
+          lingerMs: kafka.lingerMs,
+          maxBatchMessages: kafka.batchMaxMessages,
+        }),
       );
       closers.push(() => bidLog.close());
       const dlq = await createKafkaDeadLetterQueue({ ...client, sourceTopic: kafka.bidTopic });
@@ -72,7 +78,10 @@ export async function createBiddingAdapters(config: Config, logger: Logger): Pro
             groupId: groupId(group),
             sessionTimeout: kafka.sessionTimeoutMs,
             heartbeatInterval: kafka.heartbeatMs,
+            rebalanceTimeout: kafka.rebalanceTimeoutMs,
             maxWaitTimeInMs: kafka.maxWaitMs,
+            partitionsConsumedConcurrently: kafka.partitionsConcurrently,
+            maxBytesPerPartition: kafka.maxBytesPerPartition,
           }),
         consumerLag: (group) => lagReader.lag(groupId(group)),
         close: () => closeAll(closers),

@@ -66,10 +66,17 @@ const EnvSchema = z.object({
   KAFKA_CLIENT_ID: z.string().default('auction-platform'),
   KAFKA_BID_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"').default('bid-events'),
   KAFKA_GROUP_PREFIX: z.string().default(''),
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
-  KAFKA_HEARTBEAT_MS: z.coerce.number().int().min(50).default(3_000),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(10_000),
+  KAFKA_HEARTBEAT_MS: z.coerce.number().int().min(50).default(500),
+  KAFKA_REBALANCE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
   KAFKA_MAX_WAIT_MS: z.coerce.number().int().min(1).default(100),
+  KAFKA_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(2),
+  KAFKA_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(1_024).default(1_048_576),
+  KAFKA_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(2),
+  KAFKA_BATCH_MAX_MESSAGES: z.coerce.number().int().min(1).max(10_000).default(500),
   REDIS_KEY_PREFIX: z.string().default(''),
+  /** How long an auction's price book may go untouched before the workers evict it (it reloads from Postgres on its next use). */
+  PRICE_BOOK_IDLE_SECONDS: z.coerce.number().int().min(1).default(600),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).default(15 * 60),
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(30 * 24 * 3600),
@@ -181,6 +188,8 @@ export interface Config {
   dataDir: string;
   database: { url?: string; poolSize: number; migrateOnStart: boolean; migrationsDir: string };
   redis: { url?: string; keyPrefix: string };
+  /** Books untouched this long, with everything they accepted persisted, are evicted by the workers. */
+  priceBook: { idleSeconds: number };
   kafka: {
     brokers?: string[];
     clientId: string;
@@ -188,7 +197,15 @@ export interface Config {
     groupPrefix: string;
     sessionTimeoutMs: number;
     heartbeatMs: number;
+    /** How long the group waits for its members to rejoin during a rebalance. */
+    rebalanceTimeoutMs: number;
     maxWaitMs: number;
+    /** Partitions a consumer handles at once; each one's messages stay in order. */
+    partitionsConcurrently: number;
+    maxBytesPerPartition: number;
+    /** How long a publish waits for concurrent ones to share its produce request, and their most. */
+    lingerMs: number;
+    batchMaxMessages: number;
   };
   auth: {
     jwtSecret?: string;
@@ -300,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       migrationsDir: e.MIGRATIONS_DIR,
     },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    priceBook: { idleSeconds: e.PRICE_BOOK_IDLE_SECONDS },
     kafka: {
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID,
@@ -307,7 +325,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       groupPrefix: e.KAFKA_GROUP_PREFIX,
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatMs: e.KAFKA_HEARTBEAT_MS,
+      rebalanceTimeoutMs: e.KAFKA_REBALANCE_TIMEOUT_MS,
       maxWaitMs: e.KAFKA_MAX_WAIT_MS,
+      partitionsConcurrently: e.KAFKA_PARTITIONS_CONCURRENTLY,
+      maxBytesPerPartition: e.KAFKA_MAX_BYTES_PER_PARTITION,
+      lingerMs: e.KAFKA_LINGER_MS,
+      batchMaxMessages: e.KAFKA_BATCH_MAX_MESSAGES,
     },
     auth: {
       jwtSecret: e.JWT_SECRET,

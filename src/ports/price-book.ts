@@ -22,8 +22,19 @@ export interface BookEntry {
   leaderAmount: number | null;
   /** The AuctionEnded or AuctionCancelled message that closed the auction, kept so a retry republishes it. */
   finalMessage: AuctionEndedMessage | AuctionCancelledMessage | null;
-  /** Bids already accepted, so that a retried idempotency key keeps its answer after a reload. */
-  acceptedBids: Array<{ bidderId: string; idempotencyKey: string; message: BidPlacedMessage }>;
+  /**
+   * Bids already accepted and persisted, so that a retried idempotency key keeps its answer after a
+   * reload: what a retry is compared with, and the seq that finds the bid in Postgres.
+   */
+  acceptedBids: AcceptedBid[];
+}
+
+export interface AcceptedBid {
+  bidderId: string;
+  idempotencyKey: string;
+  amount: number;
+  maxAmount: number | null;
+  seq: number;
 }
 
 export interface BidCommand {
@@ -39,8 +50,10 @@ export interface BidCommand {
 
 export type BidDecision =
   | { outcome: 'ACCEPTED'; message: BidPlacedMessage }
-  /** The same key and input as an earlier accepted bid: its message, unchanged. */
+  /** The same key and input as an earlier accepted bid not yet known to be persisted: its message, unchanged. */
   | { outcome: 'DUPLICATE'; message: BidPlacedMessage }
+  /** The same key and input as an earlier accepted bid that Postgres holds: its seq there. */
+  | { outcome: 'DUPLICATE_PERSISTED'; seq: number }
   | { outcome: 'MISSING' }
   | { outcome: 'NOT_ACTIVE'; status: 'SCHEDULED' | 'ENDED' | 'CANCELLED' }
   | { outcome: 'OWN_AUCTION' }
@@ -75,6 +88,13 @@ export type CancelDecision =
   /** Bids exist and the end is too near to withdraw the auction. */
   | { outcome: 'TOO_LATE'; endsAt: Date };
 
+export interface PersistedEntry {
+  auctionId: string;
+  /** The highest seq of the auction's log that is now persisted. */
+  seq: number;
+  bidIds: string[];
+}
+
 /**
  * The live, strongly consistent state of running auctions: one atomic decision per bid, on the
  * price book's own clock. Redis in production, an in-process map by default.
@@ -101,6 +121,22 @@ export interface PriceBook {
   reschedule(auctionId: string, change: { endsAt: Date; reservePrice: number | null }): Promise<boolean>;
   /** A bid accepted recently, before the worker persisted it (read-your-writes). */
   recentBid(bidId: string): Promise<BidPlacedMessage | null>;
+  /**
+   * The persister has stored these auctions' log up to `seq` and these bids: each held book's
+   * persisted seq moves up to it (never down), and what was kept only until then (the bids' full
+   * messages, their read-your-writes copies) is dropped. Books not held are left absent.
+   */
+  markPersisted(entries: PersistedEntry[]): Promise<void>;
+  /**
+   * Drops the auction if untouched for `idleSeconds` and everything it accepted is persisted,
+   * atomically with that check; true when it did. Its next use rebuilds it from Postgres.
+   */
+  evict(auctionId: string, options: { idleSeconds: number }): Promise<boolean>;
+  /**
+   * One step of a pass over the books held, evicting the idle, persisted ones among about `count`
+   * of them. A pass starts with cursor '0' and ends when '0' comes back.
+   */
+  sweep(cursor: string, options: { idleSeconds: number; count: number }): Promise<{ cursor: string; evicted: string[] }>;
   /** Releases the book's connection. */
   dispose(): Promise<void>;
 }

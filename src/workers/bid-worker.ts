@@ -8,6 +8,9 @@ import { aliasOf } from '../services/users/view-user.js';
 import { InvalidBidMessageError, parseLogMessage } from './bid-message.js';
 import type { DeadLetterQueue, LogBatch, LogConsumer, LogMessage } from '../ports/log-consumer.js';
 import { runWorker, type Worker } from './run-worker.js';
+import { coalesceCalls } from './coalesce-calls.js';
+import type { PriceBook } from '../ports/price-book.js';
+import { markPersisted } from './mark-persisted.js';
 
 export interface BidWorkerDeps {
   db: PrismaClient;
@@ -19,6 +22,8 @@ export interface BidWorkerDeps {
   metrics?: Pick<UseCaseMetrics, 'bidDeadLettered'>;
   /** What a sold auction's payment starts as. */
   payments: PaymentTerms;
+  /** Told what each batch persisted, so it can let go of what it kept until then; absent in unit tests. */
+  priceBook?: Pick<PriceBook, 'markPersisted'>;
   logger: Logger;
 }
 
@@ -30,15 +35,23 @@ export interface PaymentTerms {
 }
 
 /** Persists the auction log to Postgres: bids, ends and cancellations, their events, and each auction's latest state. */
-export function createBidWorker({ db, consumer, dlq, live, metrics, payments, logger: parent }: BidWorkerDeps): Worker {
+export function createBidWorker({ db, consumer, dlq, live, metrics, payments, priceBook, logger: parent }: BidWorkerDeps): Worker {
   const logger = parent.child({ worker: 'bid-persister' });
+  // The consumer hands over one batch per partition (several at once with
+  // KAFKA_PARTITIONS_CONCURRENTLY); those that meet here share one transaction, so the per-statement
+  // cost is paid once per round, not once per partition.
+  const persistTogether = coalesceCalls((parts: Parsed[][]) => persistParts(db, parts, payments, logger));
 
   const handle = async (batch: LogBatch): Promise<void> => {
     const { parsed, invalid } = parseBatch(batch.messages);
-    const { events, refused } = await persistIsolatingBadRows(db, parsed, payments, logger);
+    const { events, refused } = await persistTogether(parsed);
     // Subscribers only ever see events Postgres holds, so `Auction.events` can always fill a gap.
     // A failed fan-out must not hold up the durable record: subscribers fill the gap on the next event.
     await live.publishAuctionEvents(events).catch((error: unknown) => logger.error({ err: error, events: events.length }, 'live fan-out failed'));
+    if (priceBook) {
+      const refusedMessages = new Set(refused.map((r) => r.message));
+      await markPersisted(priceBook, parsed.filter((p) => !refusedMessages.has(p.message)).map((p) => p.entry), logger);
+    }
     // Only once the good rows are durable: if this fails, the batch comes again, which rewrites
     // nothing and at worst dead-letters a message twice.
     for (const { message, reason, cause } of [...invalid, ...refused]) {
@@ -113,6 +126,33 @@ async function persistIsolatingBadRows(
     }
   }
   return { events, refused: rejected };
+}
+
+/**
+ * Persists several partitions' batches in one transaction and hands each its own events. Each
+ * auction lives in one partition, so concatenating the batches keeps every auction's order. When
+ * Postgres refuses the whole, each batch is persisted on its own, isolating the bad rows.
+ */
+async function persistParts(
+  db: PrismaClient,
+  parts: Parsed[][],
+  payments: PaymentTerms,
+  logger: Logger,
+): Promise<Array<{ events: LiveAuctionEvent[]; refused: Rejected[] }>> {
+  if (parts.length === 1) return [await persistIsolatingBadRows(db, parts[0]!, payments, logger)];
+  let events: LiveAuctionEvent[];
+  try {
+    events = await persistLogBatch(db, parts.flat().map((p) => p.entry), payments);
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    const outcomes = [];
+    for (const part of parts) outcomes.push(await persistIsolatingBadRows(db, part, payments, logger));
+    return outcomes;
+  }
+  const partOf = new Map(parts.flatMap((part, i) => part.map((p) => [p.entry.auctionId, i] as const)));
+  const byPart = parts.map((): LiveAuctionEvent[] => []);
+  for (const event of events) byPart[partOf.get(event.auctionId)!]!.push(event);
+  return byPart.map((own) => ({ events: own, refused: [] }));
 }
 
 /**

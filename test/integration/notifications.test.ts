@@ -121,11 +121,15 @@ describeApp('outbid notifications', () => {
       const auction = await createAuction(app.url, seller, { startingPrice: '10.00' });
       const [alice, bob, carol] = [await texter(app.url, 'Alice'), await texter(app.url, 'Bob'), await texter(app.url, 'Carol')];
       await bid(app.url, alice, auction.id, '10.00');
+      // The message exactly as the gateway published it, to publish it once more.
+      const publish = vi.spyOn(app.deps.bidLog, 'publish');
       const outbidding = await bid(app.url, bob, auction.id, '15.00');
+      const published = publish.mock.calls.map(([m]) => m);
+      publish.mockRestore();
       await settledNotices(app, auction.id, 1);
 
-      const message = await app.deps.priceBook.recentBid(outbidding.bid.id);
-      expect(message?.previousLeader?.bidderId).toBe(alice.id);
+      const message = published.find((m) => m.type === 'BidPlaced' && m.id === outbidding.bid.id);
+      expect(message?.type === 'BidPlaced' && message.previousLeader?.bidderId).toBe(alice.id);
       await app.deps.bidLog.publish(message!, { timeoutMs: 5_000 });
       // The auction's notices are handled in log order: once carol's outbid of bob is recorded,
       // the replayed message before it has been handled too.

@@ -18,7 +18,7 @@ const skipReason = unavailable !== undefined && process.env.CI !== 'true' ? `Kaf
 const logger = pino({ level: 'silent' });
 const PARTITIONS = 3;
 // Each test reads its own topic, so no test sees another's messages.
-const TOPICS = ['order', 'redelivery', 'caught-up', 'dead-letters'];
+const TOPICS = ['order', 'redelivery', 'caught-up', 'dead-letters', 'batched'];
 // Short group timings: the mock makes a joining member wait about one session timeout.
 const groupTimings = { sessionTimeout: 3_000, rebalanceTimeout: 3_000, heartbeatInterval: 300, maxWaitTimeInMs: 50 };
 
@@ -80,6 +80,54 @@ describe('the bid log on Kafka', () => {
       expect(own.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
       expect(new Set(own.map((r) => r.partition))).toEqual(new Set([partitionOf(auctionId)]));
     }
+  });
+
+  it('sends 500 concurrent publishes in a few shared produce requests, each landing once and in publish order per auction', async () => {
+    const log = await bidLog('batched');
+    const auctions = Array.from({ length: 50 }, () => randomUUID());
+    const published: BidPlacedMessage[] = [];
+    // Called seq by seq across all auctions without waiting, as 500 concurrent placeBids would be.
+    for (let seq = 1; seq <= 10; seq++) for (const auctionId of auctions) published.push(bidPlacedNow(auctionId, seq));
+    await Promise.all(published.map((m) => log.publish(m, { timeoutMs: 10_000 })));
+
+    // One produce request writes one record batch per partition, so the record batches read back
+    // bound the requests from below.
+    const kafka = new Kafka({ clientId: 'kafka-bid-log-test', brokers: brokers(), logLevel: logLevel.NOTHING });
+    const reader = kafka.consumer({ groupId: `batched-reader-${randomUUID()}`, ...groupTimings });
+    closers.push(() => reader.disconnect());
+    const read: Array<{ id: string; auctionId: string; seq: number }> = [];
+    const recordBatches = new Set<string>();
+    await reader.connect();
+    await reader.subscribe({ topic: 'batched', fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ partition, message }) => {
+        // kafkajs keeps each record's batch header beside it (undocumented, but what its aborted-transaction filter reads).
+        const { firstOffset } = (message as unknown as { batchContext: { firstOffset: string } }).batchContext;
+        recordBatches.add(`${partition}/${firstOffset}`);
+        const m = JSON.parse(message.value!.toString()) as BidPlacedMessage;
+        read.push({ id: m.id, auctionId: m.auctionId, seq: m.seq });
+      },
+    });
+    await vi.waitFor(() => expect(read.length).toBeGreaterThanOrEqual(500), { timeout: 20_000, interval: 50 });
+
+    expect(read.map((r) => r.id).sort()).toEqual(published.map((m) => m.id).sort());
+    for (const auctionId of auctions) expect(read.filter((r) => r.auctionId === auctionId).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(recordBatches.size).toBeLessThanOrEqual(PARTITIONS * 10);
+  });
+
+  it('rejects every publish of a produce request the brokers never acknowledged with that request\'s error', async () => {
+    const own = await startKafkaMock({ topics: [{ name: 'bid-events', partitions: PARTITIONS }] });
+    const log = await createKafkaBidLog({ brokers: own.brokers, clientId: 'kafka-bid-log-test', logger });
+    closers.push(() => log.close());
+    await log.publish(bidPlacedNow(randomUUID(), 1), { timeoutMs: 5_000 });
+    await own.stop();
+
+    // The deadline is far beyond kafkajs' bounded retries, so what settles them is the request's own failure.
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => log.publish(bidPlacedNow(randomUUID(), 1), { timeoutMs: 30_000 })));
+    expect(outcomes.map((o) => o.status)).toEqual(Array(20).fill('rejected'));
+    const reasons = outcomes.map((o) => String((o as PromiseRejectedResult).reason));
+    expect(reasons.filter((r) => r.includes('took longer than'))).toEqual([]);
+    expect(new Set(reasons).size).toBe(1);
   });
 
   it('delivers a batch again after its handler throws, and commits it only once the handler succeeds', async () => {

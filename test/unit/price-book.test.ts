@@ -241,6 +241,14 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
     expect(raised).toMatchObject({ seq: 2, bidCount: 2, currentPrice: 20_00, minimumNextBid: 20_50 });
   });
 
+  it("refuses a bid on the bidder's own auction when the ids are UUIDs, and takes another UUID's", async () => {
+    const sellerId = randomUUID();
+    const auction = entry({ sellerId });
+    await book.load(auction);
+    expect(await book.placeBid(bid(auction, 10_00, { bidderId: sellerId }))).toEqual({ outcome: 'OWN_AUCTION' });
+    expect(accepted(await book.placeBid(bid(auction, 10_00, { bidderId: randomUUID() }))).seq).toBe(1);
+  });
+
   it("refuses a bid on the bidder's own auction", async () => {
     const auction = entry();
     await book.load(auction);
@@ -417,7 +425,7 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
     expect(await liveOf(auction.auctionId)).toMatchObject({ currentPrice: 10_00, bidCount: 1, endsAt: auction.endsAt });
   });
 
-  it('carries accepted keys and the leader across a reload', async () => {
+  it('carries accepted keys and the leader across a reload, answering a retried key with its persisted seq', async () => {
     const source = entry();
     await book.load(source);
     const command = bid(source, 10_00);
@@ -432,12 +440,150 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
       leadingBidId: message.id,
       leaderId: 'alice',
       leaderAmount: 10_00,
-      acceptedBids: [{ bidderId: 'alice', idempotencyKey: command.idempotencyKey, message }],
+      acceptedBids: [{ bidderId: 'alice', idempotencyKey: command.idempotencyKey, amount: 10_00, maxAmount: null, seq: 1 }],
     };
     expect(await book.load(reloaded)).toBe(true);
-    expect(await book.placeBid({ ...command, auctionId: reloaded.auctionId })).toEqual({ outcome: 'DUPLICATE', message });
+    expect(await book.placeBid({ ...command, auctionId: reloaded.auctionId })).toEqual({ outcome: 'DUPLICATE_PERSISTED', seq: 1 });
+    expect(await book.placeBid({ ...command, auctionId: reloaded.auctionId, amount: 11_00 })).toEqual({ outcome: 'KEY_REUSED' });
     const next = accepted(await book.placeBid(bid(reloaded, 10_50, { bidderId: 'bob' })));
     expect(next).toMatchObject({ seq: 2, previousLeader: { bidId: message.id, bidderId: 'alice', amount: 10_00 } });
+  });
+
+  describe('once bids are persisted', () => {
+    it('answers a retried key with its seq alone, and forgets its read-your-writes copy', async () => {
+      const auction = entry();
+      await book.load(auction);
+      const command = bid(auction, 10_00, { maxAmount: 30_00 });
+      const message = accepted(await book.placeBid(command));
+
+      await book.markPersisted([{ auctionId: auction.auctionId, seq: 1, bidIds: [message.id] }]);
+
+      expect(await book.placeBid({ ...command, bidId: randomUUID() })).toEqual({ outcome: 'DUPLICATE_PERSISTED', seq: 1 });
+      expect(await book.placeBid({ ...command, maxAmount: null })).toEqual({ outcome: 'KEY_REUSED' });
+      expect(await book.recentBid(message.id)).toBeNull();
+      expect(await liveOf(auction.auctionId)).toMatchObject({ currentPrice: 10_00, bidCount: 1, lastSeq: 1 });
+    });
+
+    it('keeps the message of a bid persisted after a later one until it is persisted itself', async () => {
+      const auction = entry();
+      await book.load(auction);
+      const firstCommand = bid(auction, 10_00);
+      const first = accepted(await book.placeBid(firstCommand));
+      const secondCommand = bid(auction, 11_00, { bidderId: 'bob' });
+      accepted(await book.placeBid(secondCommand));
+
+      await book.markPersisted([{ auctionId: auction.auctionId, seq: 2, bidIds: [secondCommand.bidId] }]);
+
+      expect(await book.placeBid(firstCommand)).toEqual({ outcome: 'DUPLICATE', message: first });
+      expect(await book.placeBid(secondCommand)).toEqual({ outcome: 'DUPLICATE_PERSISTED', seq: 2 });
+      expect(await book.evict(auction.auctionId, { idleSeconds: 0 })).toBe(false);
+
+      await book.markPersisted([{ auctionId: auction.auctionId, seq: 1, bidIds: [first.id] }]);
+      expect(await book.placeBid(firstCommand)).toEqual({ outcome: 'DUPLICATE_PERSISTED', seq: 1 });
+      // The persisted seq stayed at 2, the book's own: it may go now.
+      expect(await book.evict(auction.auctionId, { idleSeconds: 0 })).toBe(true);
+    });
+
+    it('refuses to evict a book whose last bid is not yet persisted, and keeps it whole', async () => {
+      const auction = entry();
+      await book.load(auction);
+      const first = accepted(await book.placeBid(bid(auction, 10_00)));
+      await book.markPersisted([{ auctionId: auction.auctionId, seq: 1, bidIds: [first.id] }]);
+      const command = bid(auction, 11_00, { bidderId: 'bob' });
+      const second = accepted(await book.placeBid(command));
+
+      expect(await book.evict(auction.auctionId, { idleSeconds: 0 })).toBe(false);
+      expect(await liveOf(auction.auctionId)).toMatchObject({ currentPrice: 11_00, bidCount: 2, lastSeq: 2, leadingBidId: second.id });
+      expect(await book.placeBid(command)).toEqual({ outcome: 'DUPLICATE', message: second });
+    });
+
+    it('refuses to evict a book that was touched within the idle time, however persisted', async () => {
+      const auction = entry();
+      await book.load(auction);
+      const message = accepted(await book.placeBid(bid(auction, 10_00)));
+      await book.markPersisted([{ auctionId: auction.auctionId, seq: 1, bidIds: [message.id] }]);
+
+      expect(await book.evict(auction.auctionId, { idleSeconds: 3_600 })).toBe(false);
+      expect(await liveOf(auction.auctionId)).toMatchObject({ lastSeq: 1 });
+    });
+
+    it('refuses to evict a closed auction until its end is persisted too', async () => {
+      // Rebuilt from Postgres after its end: its one bid is persisted, its close not yet made.
+      const auction = entry({ endsAt: new Date(Date.now() - 1_000), currentPrice: 10_00, bidCount: 1, lastSeq: 1, leadingBidId: 'b1', leaderId: 'alice', leaderAmount: 10_00 });
+      await book.load(auction);
+      const end = ended(await book.close(auction.auctionId, randomUUID()));
+
+      expect(await book.evict(auction.auctionId, { idleSeconds: 0 })).toBe(false);
+      await book.markPersisted([{ auctionId: auction.auctionId, seq: end.seq, bidIds: [] }]);
+      expect(await book.evict(auction.auctionId, { idleSeconds: 0 })).toBe(true);
+    });
+
+    it('evicts an idle, persisted book, which then answers MISSING and, reloaded, the same price, seq and retried keys', async () => {
+      const auction = entry();
+      await book.load(auction);
+      const firstCommand = bid(auction, 10_00);
+      const first = accepted(await book.placeBid(firstCommand));
+      const second = accepted(await book.placeBid(bid(auction, 12_00, { bidderId: 'bob' })));
+      await book.markPersisted([{ auctionId: auction.auctionId, seq: 2, bidIds: [first.id, second.id] }]);
+      const before = await liveOf(auction.auctionId);
+
+      expect(await book.evict(auction.auctionId, { idleSeconds: 0 })).toBe(true);
+      expect(await book.peek([auction.auctionId])).toEqual(new Map());
+      expect(await book.placeBid(bid(auction, 50_00, { bidderId: 'carol' }))).toEqual({ outcome: 'MISSING' });
+      // A persister late with its report creates nothing.
+      await book.markPersisted([{ auctionId: auction.auctionId, seq: 2, bidIds: [second.id] }]);
+      expect(await book.peek([auction.auctionId])).toEqual(new Map());
+
+      // As load-price-book.ts rebuilds it from Postgres.
+      expect(
+        await book.load({
+          ...auction,
+          currentPrice: 12_00,
+          bidCount: 2,
+          lastSeq: 2,
+          leadingBidId: second.id,
+          leaderId: 'bob',
+          leaderAmount: 12_00,
+          acceptedBids: [
+            { bidderId: 'alice', idempotencyKey: firstCommand.idempotencyKey, amount: 10_00, maxAmount: null, seq: 1 },
+            { bidderId: 'bob', idempotencyKey: second.bid.idempotencyKey, amount: 12_00, maxAmount: null, seq: 2 },
+          ],
+        }),
+      ).toBe(true);
+      expect(await liveOf(auction.auctionId)).toEqual(before);
+      expect(await book.placeBid(firstCommand)).toEqual({ outcome: 'DUPLICATE_PERSISTED', seq: 1 });
+      expect(await book.placeBid(bid(auction, 12_49, { bidderId: 'carol' }))).toEqual({ outcome: 'TOO_LOW', minimumNextBid: 12_50 });
+      expect(accepted(await book.placeBid(bid(auction, 12_50, { bidderId: 'carol' })))).toMatchObject({ seq: 3, previousLeader: { bidId: second.id, amount: 12_00 } });
+      // Reloaded from Postgres, everything it held was persisted; the new bid is not yet.
+      expect(await book.evict(auction.auctionId, { idleSeconds: 0 })).toBe(false);
+    });
+
+    it('evicts a reloaded book straight away when idle, since all it holds came from Postgres', async () => {
+      const auction = entry({ currentPrice: 20_00, bidCount: 3, lastSeq: 4, leadingBidId: 'b3', leaderId: 'bob', leaderAmount: 20_00 });
+      await book.load(auction);
+      expect(await book.evict(auction.auctionId, { idleSeconds: 0 })).toBe(true);
+    });
+
+    it('sweeps the books it holds, evicting only the idle, persisted ones', async () => {
+      const persisted = [entry(), entry(), entry()];
+      const waiting = entry();
+      for (const auction of [...persisted, waiting]) await book.load(auction);
+      accepted(await book.placeBid(bid(waiting, 10_00)));
+
+      const evicted: string[] = [];
+      let cursor = '0';
+      let steps = 0;
+      do {
+        // The Redis book scans the shared database, whatever else it holds: larger steps there.
+        const step = await book.sweep(cursor, { idleSeconds: 0, count: h.redis ? 1_000 : 2 });
+        evicted.push(...step.evicted);
+        cursor = step.cursor;
+        steps++;
+      } while (cursor !== '0' && steps < 10_000);
+
+      expect(evicted.sort()).toEqual(persisted.map((a) => a.auctionId).sort());
+      expect([...(await book.peek([...persisted, waiting].map((a) => a.auctionId))).keys()]).toEqual([waiting.auctionId]);
+    });
   });
 
   it('serialises 200 concurrent bids: gapless seq, rising amounts, the highest wins', async () => {
@@ -980,6 +1126,20 @@ describe('the memory price book', () => {
     expect(await book.recentBid(message.id)).toBeNull();
   });
 
+  it('evicts a persisted book only once it has gone untouched for the idle time, a read counting as a touch', async () => {
+    let now = Date.now();
+    const book = createMemoryPriceBook({ clock: () => now });
+    const auction = entry();
+    await book.load(auction);
+    now += 599_000;
+    await book.peek([auction.auctionId]);
+
+    now += 599_000;
+    expect(await book.evict(auction.auctionId, { idleSeconds: 600 })).toBe(false);
+    now += 1_000;
+    expect(await book.evict(auction.auctionId, { idleSeconds: 600 })).toBe(true);
+  });
+
   it('judges bids on its own clock', async () => {
     let now = Date.now();
     const book = createMemoryPriceBook({ clock: () => now });
@@ -1021,8 +1181,49 @@ describe('the redis price book', () => {
       const expiry = auction.endsAt.getTime() + 7 * DAY;
 
       expect(await h.redis!.pexpiretime(auctionKey)).toBe(expiry);
-      expect(await h.redis!.pexpiretime(`${auctionKey}:keys`)).toBe(expiry);
+      expect(await h.redis!.pexpiretime(`${auctionKey}:m`)).toBe(expiry);
       expect(await h.redis!.ttl(`${h.prefix}bid:{${message.id}}`)).toBeGreaterThan(590);
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('holds a book without bids in under 250 bytes, and one with ten persisted bids and their keys in under 1 KB', async (ctx) => {
+    if (redisSkipReason !== null) ctx.skip(redisSkipReason);
+    const h = factories.find((f) => f.name === 'redis')!.create();
+    try {
+      const auction = entry({ sellerId: randomUUID() });
+      const auctionKey = `${h.prefix}auction:{${auction.auctionId}}`;
+      await h.book.load(auction);
+      const bare = await h.redis!.memory('USAGE', auctionKey);
+
+      const messages: BidPlacedMessage[] = [];
+      for (let i = 0; i < 10; i++) messages.push(accepted(await h.book.placeBid(bid(auction, 10_00 + i * 1_00, { bidderId: randomUUID() }))));
+      await h.book.markPersisted([{ auctionId: auction.auctionId, seq: 10, bidIds: messages.map((m) => m.id) }]);
+      const withBids = await h.redis!.memory('USAGE', auctionKey);
+
+      expect(bare).toBeLessThan(250);
+      expect(withBids).toBeLessThan(1_024);
+      expect(await h.redis!.object('ENCODING', auctionKey)).toBe('listpack');
+      // Nothing else is left of the bids: no messages, no read-your-writes copies.
+      expect(await h.redis!.exists(`${auctionKey}:m`, ...messages.map((m) => `${h.prefix}bid:{${m.id}}`))).toBe(0);
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('drops a book in the earlier layout and answers MISSING, so that it is rebuilt from Postgres', async (ctx) => {
+    if (redisSkipReason !== null) ctx.skip(redisSkipReason);
+    const h = factories.find((f) => f.name === 'redis')!.create();
+    try {
+      const auction = entry();
+      const auctionKey = `${h.prefix}auction:{${auction.auctionId}}`;
+      await h.redis!.hset(auctionKey, { sellerId: 'seller', state: 'OPEN', currentPrice: 10_00, bidCount: 0, lastSeq: 0, endsAt: auction.endsAt.getTime() });
+
+      expect(await h.book.placeBid(bid(auction, 10_00))).toEqual({ outcome: 'MISSING' });
+      expect(await h.redis!.exists(auctionKey)).toBe(0);
+      expect(await h.book.load(auction)).toBe(true);
+      expect(accepted(await h.book.placeBid(bid(auction, 10_00))).seq).toBe(1);
     } finally {
       await h.dispose();
     }

@@ -1,11 +1,16 @@
 import { Partitioners, type Admin, type Producer } from 'kafkajs';
 import type { AuctionLogMessage, BidLog } from '../../ports/bid-log.js';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
+import { createProduceBatcher, ExpiredBeforeSendError } from './produce-batcher.js';
 
 export interface KafkaBidLogOptions extends KafkaClientOptions {
   topic?: string;
   /** The consumer group whose progress isCaughtUp reports: the worker that persists bids. */
   groupId?: string;
+  /** How long a publish waits for concurrent ones to share its produce request (default 2 ms). */
+  lingerMs?: number;
+  /** The most messages in one produce request (default 500). */
+  maxBatchMessages?: number;
 }
 
 /** The bid log on Kafka: connects its producer and admin client before resolving. */
@@ -24,6 +29,26 @@ export async function createKafkaBidLog(options: KafkaBidLogOptions): Promise<Bi
   const admin = kafka.admin();
   await connectAll(producer, admin);
 
+  // Concurrent bids share a produce request: one round trip and one record batch per partition
+  // for many bids, which also hands the persister bigger batches. Each caller still hears only
+  // its own request's acknowledgement (acks -1) before its bid is called accepted. The batcher
+  // keeps one send in flight, so kafkajs' retry of a failed request can never overtake a later
+  // one: an auction's messages reach the log in publish order without the idempotent producer,
+  // and the producer's own maxInFlightRequests never comes into play.
+  const batcher = createProduceBatcher<AuctionLogMessage>({
+    lingerMs: options.lingerMs ?? 2,
+    maxItems: options.maxBatchMessages ?? 500,
+    send: async (messages, timeoutMs) => {
+      await producer.send({
+        topic,
+        acks: -1,
+        // The broker's own wait for the in-sync replicas, bounded like the longest caller's deadline.
+        timeout: timeoutMs,
+        messages: messages.map((m) => ({ key: m.auctionId, value: JSON.stringify(m) })),
+      });
+    },
+  });
+
   const partitionOf = async (auctionId: string): Promise<number> => {
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
     const partitionMetadata = topics.find((t) => t.name === topic)?.partitions ?? [];
@@ -33,22 +58,18 @@ export async function createKafkaBidLog(options: KafkaBidLogOptions): Promise<Bi
 
   return {
     publish: (message: AuctionLogMessage, { timeoutMs }: { timeoutMs: number }) => {
-      const sent = producer.send({
-        topic,
-        acks: -1,
-        // The broker's own wait for the in-sync replicas, bounded like the whole call.
-        timeout: timeoutMs,
-        messages: [{ key: message.auctionId, value: JSON.stringify(message) }],
-      });
+      const sent = batcher.add(message, timeoutMs);
       return withDeadline(sent, timeoutMs, () => {
         // kafkajs cannot call a send back, so it may still land: the caller publishes the same
         // message again, and the copy that lands second is ignored by bid id (bid-finisher.ts).
         sent.then(
           () => logger.info({ bidId: message.id, auctionId: message.auctionId }, 'bid reached the log after its publish deadline'),
-          (error: unknown) => logger.warn({ err: error, bidId: message.id }, 'publish failed after its deadline'),
+          (error: unknown) => {
+            if (!(error instanceof ExpiredBeforeSendError)) logger.warn({ err: error, bidId: message.id }, 'publish failed after its deadline');
+          },
         );
         return new Error(`publishing bid ${message.id} to ${topic} took longer than ${timeoutMs} ms`);
-      }).then(() => undefined);
+      });
     },
 
     isCaughtUp: async (auctionId: string) => {
@@ -66,6 +87,8 @@ export async function createKafkaBidLog(options: KafkaBidLogOptions): Promise<Bi
     },
 
     close: async () => {
+      // The bid finisher closes first; what it still handed over gets its request before the producer goes.
+      await batcher.drain();
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
     },
   };

@@ -1,4 +1,4 @@
-import type { Batch, EachBatchPayload } from 'kafkajs';
+import type { Batch, ConsumerRunConfig, EachBatchPayload } from 'kafkajs';
 import { redeliveryDelayMs, sleep } from '../redelivery.js';
 import type { LogBatch, LogConsumer } from '../../ports/log-consumer.js';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
@@ -11,6 +11,11 @@ export interface KafkaLogConsumerOptions extends KafkaClientOptions {
   rebalanceTimeout?: number;
   heartbeatInterval?: number;
   maxWaitTimeInMs?: number;
+  /** Partitions whose batches are handled at once (default 1); each partition's stay in order. */
+  partitionsConsumedConcurrently?: number;
+  /** Fetch sizes: how much one fetch may bring back, per partition and in all (kafkajs: 1 MiB, 10 MiB). */
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
 }
 
 /** A consumer-group member that commits a batch only after its handler has made it durable. */
@@ -24,6 +29,8 @@ export function createKafkaLogConsumer(options: KafkaLogConsumerOptions): LogCon
     ...(options.rebalanceTimeout !== undefined ? { rebalanceTimeout: options.rebalanceTimeout } : {}),
     heartbeatInterval,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 5_000,
+    ...(options.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
+    ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
     retry: {
       ...options.retry,
       // kafkajs gives up after its retries (a broker restart, a long outage); a worker that stays
@@ -35,6 +42,30 @@ export function createKafkaLogConsumer(options: KafkaLogConsumerOptions): LogCon
     },
   });
   const stopping = new AbortController();
+  let runConfig: ConsumerRunConfig | undefined;
+  let restarting: Promise<void> | undefined;
+  let crashesInARow = 0;
+
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    crashesInARow = 0;
+  });
+  // kafkajs asks restartOnFailure only about errors it deems retriable. On any other (a SyncGroup
+  // the coordinator refuses while a second member joins, say) it disconnects and stays down while
+  // the process runs on, leaving the log unpersisted. Its subscription survives the disconnect, so
+  // running again with the same config rejoins the group and resumes from the committed offsets.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || stopping.signal.aborted || !runConfig) return;
+    const config = runConfig;
+    const delayMs = redeliveryDelayMs(++crashesInARow);
+    logger.error({ err: payload.error, delayMs, crashesInARow }, 'Kafka consumer stopped on an error kafkajs does not retry; starting it again');
+    restarting = (async () => {
+      await sleep(delayMs, stopping.signal);
+      if (stopping.signal.aborted) return;
+      // A failure to join shows up as another crash, which comes back here.
+      await consumer.run(config);
+      logger.info('consuming again after a crash');
+    })().catch((error: unknown) => logger.error({ err: error }, 'restarting the Kafka consumer failed'));
+  });
 
   /** Waits out a backoff while keeping the group membership alive. */
   const backOff = async (ms: number, payload: EachBatchPayload) => {
@@ -73,11 +104,18 @@ export function createKafkaLogConsumer(options: KafkaLogConsumerOptions): LogCon
       await consumer.connect();
       // A new group must persist the whole log, not only what arrives after it joins.
       await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: consume(handler) });
+      runConfig = {
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: consume(handler),
+      };
+      await consumer.run(runConfig);
       logger.info('consuming');
     },
     stop: async () => {
       stopping.abort();
+      await restarting;
       await consumer.disconnect();
     },
   };

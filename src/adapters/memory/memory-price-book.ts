@@ -13,8 +13,13 @@ export interface MemoryPriceBookOptions {
 
 interface Auction extends Omit<BookEntry, 'acceptedBids'> {
   winnerId: string | null;
-  /** bidderId + '\n' + idempotencyKey -> the message the key was accepted with. */
-  keys: Map<string, BidPlacedMessage>;
+  /** bidderId + '\n' + idempotencyKey -> what a retry of the key is compared with and answered. */
+  keys: Map<string, { amount: number; maxAmount: number | null; seq: number }>;
+  /** seq -> the message of an accepted bid not yet known to be persisted. */
+  unpersisted: Map<number, BidPlacedMessage>;
+  persistedSeq: number;
+  /** When anything last used it, on the book's clock: what eviction measures idleness by. */
+  touchedAt: number;
 }
 
 const keyField = (bidderId: string, idempotencyKey: string) => `${bidderId}\n${idempotencyKey}`;
@@ -29,15 +34,23 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
   const auctions = new Map<string, Auction>();
   const recent = new Map<string, { message: BidPlacedMessage; expiresAt: number }>();
 
+  /** The auction, marked as used now, as any access to a Redis key does. */
+  function touch(auctionId: string): Auction | undefined {
+    const auction = auctions.get(auctionId);
+    if (auction) auction.touchedAt = clock();
+    return auction;
+  }
+
   function placeBid(command: BidCommand): BidDecision {
-    const auction = auctions.get(command.auctionId);
+    const auction = touch(command.auctionId);
     if (!auction) return { outcome: 'MISSING' };
 
     const field = keyField(command.bidderId, command.idempotencyKey);
     const earlier = auction.keys.get(field);
     if (earlier) {
-      const same = earlier.bid.amount === command.amount && earlier.bid.maxAmount === command.maxAmount;
-      return same ? { outcome: 'DUPLICATE', message: structuredClone(earlier) } : { outcome: 'KEY_REUSED' };
+      if (earlier.amount !== command.amount || earlier.maxAmount !== command.maxAmount) return { outcome: 'KEY_REUSED' };
+      const message = auction.unpersisted.get(earlier.seq);
+      return message ? { outcome: 'DUPLICATE', message: structuredClone(message) } : { outcome: 'DUPLICATE_PERSISTED', seq: earlier.seq };
     }
     if (command.pauseNewBids) return { outcome: 'PAUSED' };
 
@@ -87,7 +100,8 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
       previousLeader,
       extension: extendedTo === null ? null : { seq: seq + 1, endsAt: auction.endsAt.toISOString() },
     };
-    auction.keys.set(field, message);
+    auction.keys.set(field, { amount: command.amount, maxAmount: command.maxAmount, seq });
+    auction.unpersisted.set(seq, message);
     // Insertion order is expiry order, so the expired copies are all at the front.
     for (const [id, held] of recent) {
       if (held.expiresAt > now) break;
@@ -98,7 +112,7 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
   }
 
   function close(auctionId: string, eventId: string): CloseDecision {
-    const auction = auctions.get(auctionId);
+    const auction = touch(auctionId);
     if (!auction) return { outcome: 'MISSING' };
     const final = auction.finalMessage;
     if (final) return final.type === 'AuctionEnded' ? { outcome: 'ENDED', message: structuredClone(final), now: false } : { outcome: 'CANCELLED', message: structuredClone(final) };
@@ -127,7 +141,7 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
   }
 
   function cancel(command: CancelCommand): CancelDecision {
-    const auction = auctions.get(command.auctionId);
+    const auction = touch(command.auctionId);
     if (!auction) return { outcome: 'MISSING' };
     const final = auction.finalMessage;
     if (final?.type === 'AuctionCancelled') return { outcome: 'CANCELLED', message: structuredClone(final), now: false };
@@ -155,12 +169,22 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     return { outcome: 'CANCELLED', message: structuredClone(message), now: true };
   }
 
+  /** Drops an idle book whose every event is persisted, as the Redis eviction script does. */
+  function evict(auctionId: string, idleSeconds: number): boolean {
+    const auction = auctions.get(auctionId);
+    if (!auction || clock() - auction.touchedAt < idleSeconds * 1000) return false;
+    if (auction.unpersisted.size > 0 || auction.persistedSeq !== auction.lastSeq) return false;
+    auctions.delete(auctionId);
+    return true;
+  }
+
   return {
     async load({ acceptedBids, ...entry }) {
       if (auctions.has(entry.auctionId)) return false;
-      const keys = new Map(acceptedBids.map((b) => [keyField(b.bidderId, b.idempotencyKey), structuredClone(b.message)]));
+      const keys = new Map(acceptedBids.map((b) => [keyField(b.bidderId, b.idempotencyKey), { amount: b.amount, maxAmount: b.maxAmount, seq: b.seq }]));
       const winnerId = entry.finalMessage?.type === 'AuctionEnded' ? entry.finalMessage.winnerId : null;
-      auctions.set(entry.auctionId, { ...structuredClone(entry), winnerId, keys });
+      // Rebuilt only from what Postgres holds: all of it is persisted.
+      auctions.set(entry.auctionId, { ...structuredClone(entry), winnerId, keys, unpersisted: new Map(), persistedSeq: entry.lastSeq, touchedAt: clock() });
       return true;
     },
 
@@ -169,7 +193,7 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     async peek(auctionIds) {
       const live = new Map<string, LiveState>();
       for (const id of auctionIds) {
-        const a = auctions.get(id);
+        const a = touch(id);
         if (!a) continue;
         const { state, winnerId, currentPrice, bidCount, lastSeq, leadingBidId, leaderId } = a;
         live.set(id, { state, winnerId, currentPrice, bidCount, lastSeq, leadingBidId, leaderId, endsAt: new Date(a.endsAt) });
@@ -182,7 +206,7 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     cancel: async (command) => cancel(command),
 
     async reschedule(auctionId, { endsAt, reservePrice }) {
-      const auction = auctions.get(auctionId);
+      const auction = touch(auctionId);
       // Nothing held here: the database is then the only record, so there is nothing to refuse.
       if (!auction) return true;
       if (auction.bidCount !== 0 || auction.state !== 'OPEN') return false;
@@ -193,6 +217,30 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     async recentBid(bidId) {
       const held = recent.get(bidId);
       return held && held.expiresAt > clock() ? structuredClone(held.message) : null;
+    },
+
+    async markPersisted(entries) {
+      for (const { auctionId, seq, bidIds } of entries) {
+        for (const bidId of bidIds) recent.delete(bidId);
+        const auction = touch(auctionId);
+        if (!auction) continue;
+        auction.persistedSeq = Math.max(auction.persistedSeq, seq);
+        // Only the bids named: one persisted out of order leaves an earlier one still waiting.
+        const persisted = new Set(bidIds);
+        for (const [held, message] of auction.unpersisted) if (persisted.has(message.id)) auction.unpersisted.delete(held);
+      }
+    },
+
+    evict: async (auctionId, { idleSeconds }) => evict(auctionId, idleSeconds),
+
+    async sweep(cursor, { idleSeconds, count }) {
+      // The cursor is one past a position in insertion order ('0' being the start and the end);
+      // evicting shifts later books down by as many.
+      const from = cursor === '0' ? 0 : Number(cursor) - 1;
+      const ids = [...auctions.keys()].slice(from, from + count);
+      const evicted = ids.filter((id) => evict(id, idleSeconds));
+      const next = from + ids.length - evicted.length;
+      return { cursor: next >= auctions.size ? '0' : String(next + 1), evicted };
     },
 
     async dispose() {},

@@ -4,8 +4,26 @@ import { EXTENSION_CAP_MS } from '../../domain/auction-rules.js';
 // compiled build (dist/) carries them without a copy step.
 //
 // Every script touches only the two keys of one auction, which share the hash tag {<auctionId>}:
-//   KEYS[1] the auction HASH (BookEntry scalars; a null field is an absent field; times in epoch ms)
-//   KEYS[2] the idempotency HASH: bidderId .. '\n' .. idempotencyKey -> accepted BidPlacedMessage JSON
+//   KEYS[1] the book HASH, kept small enough for Redis's compact listpack encoding (short field
+//           names, integers where it can, nothing that can be derived; times in epoch ms):
+//             s sellerId (a UUID as its 16 bytes)   S state (absent: OPEN)   b startsAt   e endsAt
+//             E scheduledEndsAt (absent: e)   w softCloseSeconds (absent: 0)
+//             o startingPrice   r reservePrice (absent: none)   p currentPrice (absent: o)
+//             n bidCount (absent: 0)   q lastSeq (absent: 0)   P the highest seq persisted (absent: 0)
+//             l leadingBidId   L leaderId   a leaderAmount (absent: p)   W winnerId
+//             f the AuctionEnded or AuctionCancelled message that closed it
+//           and one idempotency record per accepted bid: field = the first 64 bits of
+//           sha1(bidderId .. '\n' .. idempotencyKey), as 8 raw bytes (never 1 or 2 bytes long, so
+//           never a book field); value = 'amount,seq' or 'amount,seq,maxAmount'. A record answers a
+//           retried key from then on. Two keys on one auction collide with a chance of about
+//           n^2 / 2^65 for n keys: 3e-12 for an auction with 10,000 bids, so a retry never meets
+//           another bidder's record in practice.
+//   KEYS[2] the unpersisted-messages HASH: seq -> the accepted BidPlacedMessage JSON, held only until
+//           the persister reports the bid stored (markPersisted), since a retry of a key whose bid
+//           may not be in the log yet must publish that exact message again. Empty, it is gone.
+//
+// A book in an earlier layout (no 'e' field) is dropped and reported MISSING: it is then rebuilt
+// from Postgres once everything accepted is persisted, as after any eviction.
 
 // Redis's Lua has no os.date: civil-from-days (H. Hinnant) gives the proleptic Gregorian date.
 const ISO_LUA = `
@@ -33,9 +51,30 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 `;
 
+// Whether KEYS[1] holds a book in this layout; one in an earlier layout is dropped (see above).
+const HELD_LUA = `
+local function held()
+  if redis.call('HEXISTS', KEYS[1], 'e') == 1 then return true end
+  redis.call('DEL', KEYS[1])
+  return false
+end
+`;
+
+// The idempotency record of a bidder's key: 8 raw bytes of its SHA-1, and the value a retry compares.
+const RECORD_LUA = `
+local function recordField(bidderId, idempotencyKey)
+  local hex = redis.sha1hex(bidderId .. '\\n' .. idempotencyKey):sub(1, 16)
+  return (hex:gsub('..', function(byte) return string.char(tonumber(byte, 16)) end))
+end
+local function recordValue(amount, seq, maxAmount)
+  if maxAmount == nil or maxAmount == '' or maxAmount == cjson.null then return amount .. ',' .. seq end
+  return amount .. ',' .. seq .. ',' .. maxAmount
+end
+`;
+
 /** ARGV: auctionId, bidId, bidderId, amount, maxAmount ('' for none), idempotencyKey, retentionMs, pauseNewBids ('1' or '0'), increment table. */
 export const PLACE_BID_LUA = `
-local auction, keys = KEYS[1], KEYS[2]
+local book, messages = KEYS[1], KEYS[2]
 local auctionId, bidId, bidderId = ARGV[1], ARGV[2], ARGV[3]
 local amount = tonumber(ARGV[4])
 local maxAmount = cjson.null
@@ -52,37 +91,48 @@ local function increment(price)
 end
 
 ${ISO_LUA}
-if redis.call('EXISTS', auction) == 0 then return {'MISSING'} end
+${HELD_LUA}
+${RECORD_LUA}
+-- A UUID as the book stores a seller's: its 16 bytes; nil for anything else.
+local function packedUuid(id)
+  if #id ~= 36 or not string.match(id, '^%x+%-%x+%-%x+%-%x+%-%x+$') then return nil end
+  local hex = id:gsub('%-', '')
+  return (hex:gsub('..', function(byte) return string.char(tonumber(byte, 16)) end))
+end
+if not held() then return {'MISSING'} end
 
--- A retried key answers as it did the first time, whatever has happened to the auction since.
-local keyField = bidderId .. '\\n' .. idempotencyKey
-local stored = redis.call('HGET', keys, keyField)
+-- A retried key answers as it did the first time, whatever has happened to the auction since: with
+-- the message while the persister may still lack it, else with its seq (Postgres has the rest).
+local keyField = recordField(bidderId, idempotencyKey)
+local stored = redis.call('HGET', book, keyField)
 if stored then
-  local earlier = cjson.decode(stored).bid
-  if earlier.amount == amount and earlier.maxAmount == maxAmount then return {'DUPLICATE', stored} end
-  return {'KEY_REUSED'}
+  local earlierAmount, earlierSeq, earlierMax = string.match(stored, '^(%d+),(%d+),?(%d*)$')
+  local sameMax = (earlierMax == '' and maxAmount == cjson.null) or tonumber(earlierMax) == maxAmount
+  if tonumber(earlierAmount) ~= amount or not sameMax then return {'KEY_REUSED'} end
+  local message = redis.call('HGET', messages, earlierSeq)
+  if message then return {'DUPLICATE', message} end
+  return {'DUPLICATE_PERSISTED', earlierSeq}
 end
 -- Checked after the retried key: a bid accepted earlier keeps its answer while new ones wait.
 if pauseNewBids then return {'PAUSED'} end
 
-local f = redis.call('HMGET', auction, 'sellerId', 'state', 'startsAt', 'endsAt', 'startingPrice',
-  'currentPrice', 'bidCount', 'lastSeq', 'leadingBidId', 'leaderId', 'leaderAmount', 'scheduledEndsAt', 'softCloseSeconds')
-local state, endsAt = f[2], tonumber(f[4])
-local currentPrice, bidCount, lastSeq = tonumber(f[6]), tonumber(f[7]), tonumber(f[8])
+local f = redis.call('HMGET', book, 's', 'S', 'b', 'e', 'o', 'p', 'n', 'q', 'l', 'L', 'a', 'E', 'w')
+local state, endsAt = f[2] or 'OPEN', tonumber(f[4])
+local currentPrice, bidCount, lastSeq = tonumber(f[6] or f[5]), tonumber(f[7] or '0'), tonumber(f[8] or '0')
 
 -- The server's clock is the only clock: every bid on this auction is judged against the same one.
 ${NOW_LUA}
 if state == 'CANCELLED' or state == 'ENDED' then return {'NOT_ACTIVE', state} end
 if now < tonumber(f[3]) then return {'NOT_ACTIVE', 'SCHEDULED'} end
 if now >= endsAt then return {'NOT_ACTIVE', 'ENDED'} end
-if bidderId == f[1] then return {'OWN_AUCTION'} end
+if bidderId == f[1] or packedUuid(bidderId) == f[1] then return {'OWN_AUCTION'} end
 
 local minimum = tonumber(f[5])
 if bidCount > 0 then minimum = currentPrice + increment(currentPrice) end
 if amount < minimum then return {'TOO_LOW', tostring(minimum)} end
 
 local previousLeader = cjson.null
-if f[9] then previousLeader = { bidId = f[9], bidderId = f[10], amount = tonumber(f[11]) } end
+if f[9] then previousLeader = { bidId = f[9], bidderId = f[10], amount = tonumber(f[11] or f[6] or f[5]) } end
 local at = iso(now)
 
 -- Soft close: a bid within the window moves the end to its time + the window, never past the cap
@@ -106,34 +156,49 @@ local message = cjson.encode({
 
 local newLastSeq = seq
 if extension ~= cjson.null then newLastSeq = seq + 1 end
-redis.call('HSET', auction, 'currentPrice', amount, 'bidCount', bidCount + 1, 'lastSeq', newLastSeq,
-  'leadingBidId', bidId, 'leaderId', bidderId, 'leaderAmount', amount, 'endsAt', newEndsAt)
-redis.call('HSET', keys, keyField, message)
-if newEndsAt ~= endsAt then redis.call('PEXPIREAT', auction, newEndsAt + retentionMs) end
-redis.call('PEXPIREAT', keys, newEndsAt + retentionMs)
+redis.call('HSET', book, 'p', amount, 'n', bidCount + 1, 'q', newLastSeq, 'l', bidId, 'L', bidderId,
+  keyField, recordValue(amount, seq, maxAmount))
+-- The leader's amount is the price now, so it need not be stored apart.
+if f[11] then redis.call('HDEL', book, 'a') end
+if newEndsAt ~= endsAt then
+  -- The end the seller set was implied by the end; once the end moves, it is kept.
+  if not f[12] then redis.call('HSET', book, 'E', endsAt) end
+  redis.call('HSET', book, 'e', newEndsAt)
+  redis.call('PEXPIREAT', book, newEndsAt + retentionMs)
+end
+redis.call('HSET', messages, seq, message)
+redis.call('PEXPIREAT', messages, newEndsAt + retentionMs)
 return {'ACCEPTED', message}
 `;
 
-/** ARGV: expireAtMs, number of auction field/value args, auction fields..., idempotency fields... */
+/**
+ * ARGV: expireAtMs, number of book field/value args, book fields..., then five args per accepted
+ * bid: bidderId, idempotencyKey, amount, maxAmount ('' for none), seq.
+ */
 export const LOAD_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+${HELD_LUA}
+${RECORD_LUA}
+if held() then return 0 end
 local expireAt, n = ARGV[1], tonumber(ARGV[2])
 
 -- HSET in slices: unpack() of thousands of accepted bids would overflow Lua's C stack.
-local function hsetRange(key, from, to)
-  for i = from, to, 200 do
-    redis.call('HSET', key, unpack(ARGV, i, math.min(i + 199, to)))
+local function hsetAll(key, args)
+  for i = 1, #args, 200 do
+    redis.call('HSET', key, unpack(args, i, math.min(i + 199, #args)))
   end
 end
 
-hsetRange(KEYS[1], 3, 2 + n)
-redis.call('PEXPIREAT', KEYS[1], expireAt)
--- Records left over from an evicted copy are not the truth any more: the entry's list is.
-redis.call('DEL', KEYS[2])
-if #ARGV > 2 + n then
-  hsetRange(KEYS[2], 3 + n, #ARGV)
-  redis.call('PEXPIREAT', KEYS[2], expireAt)
+local fields = {}
+for i = 3, 2 + n do fields[#fields + 1] = ARGV[i] end
+for i = 3 + n, #ARGV, 5 do
+  fields[#fields + 1] = recordField(ARGV[i], ARGV[i + 1])
+  fields[#fields + 1] = recordValue(ARGV[i + 2], ARGV[i + 4], ARGV[i + 3])
 end
+hsetAll(KEYS[1], fields)
+redis.call('PEXPIREAT', KEYS[1], expireAt)
+-- A book is rebuilt only once everything accepted is persisted: messages left over from an
+-- earlier copy need no republishing any more.
+redis.call('DEL', KEYS[2])
 return 1
 `;
 
@@ -143,10 +208,10 @@ return 1
  * call answers with it unchanged, whichever worker asks.
  */
 export const CLOSE_LUA = `
-local auction = KEYS[1]
-if redis.call('EXISTS', auction) == 0 then return {'MISSING'} end
-local f = redis.call('HMGET', auction, 'state', 'finalMessage', 'endsAt', 'lastSeq', 'bidCount', 'currentPrice',
-  'leadingBidId', 'leaderId', 'reservePrice')
+local book = KEYS[1]
+${HELD_LUA}
+if not held() then return {'MISSING'} end
+local f = redis.call('HMGET', book, 'S', 'f', 'e', 'q', 'n', 'p', 'l', 'L', 'r', 'o')
 if f[1] == 'ENDED' then return {'ENDED', f[2], '0'} end
 if f[1] == 'CANCELLED' then return {'CANCELLED', f[2]} end
 ${ISO_LUA}
@@ -154,7 +219,7 @@ ${NOW_LUA}
 local endsAt = tonumber(f[3])
 if now < endsAt then return {'NOT_DUE', tostring(endsAt)} end
 
-local bidCount, currentPrice, reserve = tonumber(f[5]), tonumber(f[6]), tonumber(f[9])
+local lastSeq, bidCount, currentPrice, reserve = tonumber(f[4] or '0'), tonumber(f[5] or '0'), tonumber(f[6] or f[10]), tonumber(f[9])
 local reserveStatus = 'NO_RESERVE'
 if reserve then
   reserveStatus = 'NOT_MET'
@@ -163,7 +228,7 @@ end
 local sold = bidCount > 0 and reserveStatus ~= 'NOT_MET'
 local leadingBidId, leaderId = f[7] or cjson.null, f[8] or cjson.null
 local message = cjson.encode({
-  v = 1, type = 'AuctionEnded', id = ARGV[1], auctionId = ARGV[2], seq = tonumber(f[4]) + 1,
+  v = 1, type = 'AuctionEnded', id = ARGV[1], auctionId = ARGV[2], seq = lastSeq + 1,
   -- Stamped at the end itself, not when a worker got to it: what happened, not when it was noticed.
   at = iso(endsAt),
   sold = sold, finalPrice = sold and currentPrice or cjson.null,
@@ -171,8 +236,8 @@ local message = cjson.encode({
   reserveStatus = reserveStatus, bidCount = bidCount,
   currentPrice = currentPrice, leadingBidId = leadingBidId, leaderId = leaderId,
 })
-redis.call('HSET', auction, 'state', 'ENDED', 'lastSeq', tonumber(f[4]) + 1, 'finalMessage', message)
-if sold then redis.call('HSET', auction, 'winnerId', leaderId) end
+redis.call('HSET', book, 'S', 'ENDED', 'q', lastSeq + 1, 'f', message)
+if sold then redis.call('HSET', book, 'W', leaderId) end
 return {'ENDED', message, '1'}
 `;
 
@@ -182,13 +247,14 @@ return {'ENDED', message, '1'}
  * shortly after its end, with the next seq. A cancelled auction answers with its message again.
  */
 export const CANCEL_LUA = `
-local auction = KEYS[1]
-if redis.call('EXISTS', auction) == 0 then return {'MISSING'} end
-local f = redis.call('HMGET', auction, 'state', 'finalMessage', 'endsAt', 'lastSeq', 'bidCount')
+local book = KEYS[1]
+${HELD_LUA}
+if not held() then return {'MISSING'} end
+local f = redis.call('HMGET', book, 'S', 'f', 'e', 'q', 'n')
 if f[1] == 'CANCELLED' then return {'CANCELLED', f[2], '0'} end
 ${ISO_LUA}
 ${NOW_LUA}
-local endsAt, bidCount = tonumber(f[3]), tonumber(f[5])
+local endsAt, lastSeq, bidCount = tonumber(f[3]), tonumber(f[4] or '0'), tonumber(f[5] or '0')
 local afterEnd = false
 if f[1] == 'ENDED' then
   if not cjson.decode(f[2]).sold or now - endsAt > tonumber(ARGV[5]) then return {'NOT_ACTIVE', 'ENDED'} end
@@ -202,22 +268,61 @@ end
 local reason = cjson.null
 if ARGV[3] ~= '' then reason = ARGV[3] end
 local message = cjson.encode({
-  v = 1, type = 'AuctionCancelled', id = ARGV[1], auctionId = ARGV[2], seq = tonumber(f[4]) + 1, at = iso(now),
+  v = 1, type = 'AuctionCancelled', id = ARGV[1], auctionId = ARGV[2], seq = lastSeq + 1, at = iso(now),
   reason = reason, afterEnd = afterEnd,
 })
-redis.call('HSET', auction, 'state', 'CANCELLED', 'lastSeq', tonumber(f[4]) + 1, 'finalMessage', message)
+redis.call('HSET', book, 'S', 'CANCELLED', 'q', lastSeq + 1, 'f', message)
 return {'CANCELLED', message, '1'}
 `;
 
 /** ARGV: endsAtMs, expireAtMs, reservePrice ('' for none). */
 export const RESCHEDULE_LUA = `
+${HELD_LUA}
 -- Nothing held here: the database is then the only record, so there is nothing to refuse.
-if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
-local f = redis.call('HMGET', KEYS[1], 'bidCount', 'state')
-if tonumber(f[1]) ~= 0 or f[2] ~= 'OPEN' then return 0 end
-redis.call('HSET', KEYS[1], 'endsAt', ARGV[1], 'scheduledEndsAt', ARGV[1])
-if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'reservePrice') else redis.call('HSET', KEYS[1], 'reservePrice', ARGV[3]) end
+if not held() then return 1 end
+local f = redis.call('HMGET', KEYS[1], 'n', 'S')
+if tonumber(f[1] or '0') ~= 0 or (f[2] or 'OPEN') ~= 'OPEN' then return 0 end
+-- The end the seller set is the end again, so it is implied rather than stored.
+redis.call('HSET', KEYS[1], 'e', ARGV[1])
+redis.call('HDEL', KEYS[1], 'E')
+if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'r') else redis.call('HSET', KEYS[1], 'r', ARGV[3]) end
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+return 1
+`;
+
+/**
+ * ARGV: seq, bidIds... The persister has stored the auction's log up to seq (and these bids): the
+ * persisted seq moves up to it, and the bids' messages are dropped. Nothing is created for a book
+ * that is not held.
+ */
+export const MARK_PERSISTED_LUA = `
+if redis.call('HEXISTS', KEYS[1], 'e') == 0 then return 0 end
+local seq = tonumber(ARGV[1])
+if seq > tonumber(redis.call('HGET', KEYS[1], 'P') or '0') then redis.call('HSET', KEYS[1], 'P', seq) end
+if #ARGV > 1 then
+  local persisted = {}
+  for i = 2, #ARGV do persisted[ARGV[i]] = true end
+  -- Only the bids named: one persisted out of order leaves an earlier one still waiting.
+  local held = redis.call('HGETALL', KEYS[2])
+  for i = 1, #held, 2 do
+    if persisted[cjson.decode(held[i + 1]).id] then redis.call('HDEL', KEYS[2], held[i]) end
+  end
+end
+return 1
+`;
+
+/**
+ * ARGV: idleSeconds. Deletes a book untouched for idleSeconds whose every event is persisted (its
+ * persisted seq is its seq and no message waits), and nothing otherwise. Rebuilt from Postgres on
+ * its next use, it answers as before. Idleness is the key's own LRU clock, read without touching it
+ * (so the book must live under a non-LFU maxmemory-policy, which noeviction is).
+ */
+export const EVICT_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('OBJECT', 'IDLETIME', KEYS[1]) < tonumber(ARGV[1]) then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local f = redis.call('HMGET', KEYS[1], 'q', 'P')
+if tonumber(f[1] or '0') ~= tonumber(f[2] or '0') then return 0 end
+redis.call('DEL', KEYS[1])
 return 1
 `;

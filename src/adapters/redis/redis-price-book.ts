@@ -4,7 +4,7 @@ import type { LiveState } from '../../domain/auction.js';
 import { incrementTableArgs } from '../../domain/increments.js';
 import type { BidDecision, BookEntry, PriceBook } from '../../ports/price-book.js';
 import type { AuctionCancelledMessage, AuctionEndedMessage, BidPlacedMessage } from '../../ports/bid-log.js';
-import { CANCEL_LUA, CLOSE_LUA, LOAD_LUA, PLACE_BID_LUA, RESCHEDULE_LUA } from './price-book-scripts.js';
+import { CANCEL_LUA, CLOSE_LUA, EVICT_LUA, LOAD_LUA, MARK_PERSISTED_LUA, PLACE_BID_LUA, RESCHEDULE_LUA } from './price-book-scripts.js';
 
 /** How long an auction's keys outlive its end: late retries still get their original answer. */
 const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -20,7 +20,7 @@ export interface RedisPriceBookOptions {
   logger?: Pick<Logger, 'warn'>;
 }
 
-type Arg = string | number;
+type Arg = string | number | Buffer;
 type ScriptCall = (...args: Arg[]) => Promise<unknown>;
 interface Scripts {
   priceBookPlaceBid: ScriptCall;
@@ -28,6 +28,8 @@ interface Scripts {
   priceBookClose: ScriptCall;
   priceBookCancel: ScriptCall;
   priceBookReschedule: ScriptCall;
+  priceBookMarkPersisted: ScriptCall;
+  priceBookEvict: ScriptCall;
 }
 
 const SCRIPTS: Record<keyof Scripts, string> = {
@@ -36,6 +38,8 @@ const SCRIPTS: Record<keyof Scripts, string> = {
   priceBookClose: CLOSE_LUA,
   priceBookCancel: CANCEL_LUA,
   priceBookReschedule: RESCHEDULE_LUA,
+  priceBookMarkPersisted: MARK_PERSISTED_LUA,
+  priceBookEvict: EVICT_LUA,
 };
 
 /** Defines the scripts on the connection (ioredis then runs them by EVALSHA) and returns them typed. */
@@ -45,7 +49,8 @@ function defineScripts(redis: Redis): Scripts {
   return redis as unknown as Scripts;
 }
 
-const LIVE_FIELDS = ['currentPrice', 'bidCount', 'lastSeq', 'leadingBidId', 'leaderId', 'endsAt', 'state', 'winnerId'] as const;
+// currentPrice (p, else the starting price o), bidCount, lastSeq, leadingBidId, leaderId, endsAt, state, winnerId.
+const LIVE_FIELDS = ['p', 'o', 'n', 'q', 'l', 'L', 'e', 'S', 'W'] as const;
 
 /** The price book on Redis: every decision is one Lua script on the server's clock. */
 export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook {
@@ -54,15 +59,15 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
   // The hash tag keeps both keys of one auction in one cluster slot, as a script requires.
   const keysOf = (auctionId: string): [string, string] => {
     const auctionKey = `${keyPrefix}auction:{${auctionId}}`;
-    return [auctionKey, `${auctionKey}:keys`];
+    return [auctionKey, `${auctionKey}:m`];
   };
+  const bookKey = new RegExp(`^${escapeRegExp(keyPrefix)}auction:\\{([^}]+)\\}$`);
   const recentBidKey = (bidId: string) => `${keyPrefix}bid:{${bidId}}`;
-  const keyField = (bidderId: string, idempotencyKey: string) => `${bidderId}\n${idempotencyKey}`;
 
   return {
     async load(entry) {
       const auctionFields = entryFields(entry);
-      const keyFields = entry.acceptedBids.flatMap((b) => [keyField(b.bidderId, b.idempotencyKey), JSON.stringify(b.message)]);
+      const keyFields = entry.acceptedBids.flatMap((b) => [b.bidderId, b.idempotencyKey, b.amount, b.maxAmount ?? '', b.seq]);
       // Counted from now when the end is long past (an ended auction reloaded to cancel its sale):
       // an expiry already passed would delete the keys as soon as they were written.
       const expireAt = Math.max(entry.endsAt.getTime(), Date.now()) + RETENTION_MS;
@@ -161,34 +166,77 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
       return json === null ? null : (JSON.parse(json) as BidPlacedMessage);
     },
 
+    async markPersisted(entries) {
+      if (entries.length === 0) return;
+      // One round trip for the batch: a script per auction, a DEL per read-your-writes copy.
+      const pipeline = redis.pipeline() as unknown as Scripts & { del(key: string): void; exec(): Promise<Array<[Error | null, unknown]> | null> };
+      for (const { auctionId, seq, bidIds } of entries) {
+        pipeline.priceBookMarkPersisted(...keysOf(auctionId), seq, ...bidIds);
+        for (const bidId of bidIds) pipeline.del(recentBidKey(bidId));
+      }
+      const failed = ((await pipeline.exec()) ?? []).find(([error]) => error);
+      if (failed) throw failed[0];
+    },
+
+    async evict(auctionId, { idleSeconds }) {
+      return (await scripts.priceBookEvict(...keysOf(auctionId), idleSeconds)) === 1;
+    },
+
+    async sweep(cursor, { idleSeconds, count }) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${escapeGlob(keyPrefix)}auction:{*}`, 'COUNT', count);
+      const auctionIds = keys.flatMap((key) => bookKey.exec(key)?.[1] ?? []);
+      if (auctionIds.length === 0) return { cursor: next, evicted: [] };
+      const pipeline = redis.pipeline() as unknown as Scripts & { exec(): Promise<Array<[Error | null, unknown]> | null> };
+      for (const auctionId of auctionIds) pipeline.priceBookEvict(...keysOf(auctionId), idleSeconds);
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([error]) => error);
+      if (failed) throw failed[0];
+      return { cursor: next, evicted: auctionIds.filter((_, i) => results[i]?.[1] === 1) };
+    },
+
     async dispose() {
       if (ownsConnection) await redis.quit();
     },
   };
 }
 
-/** The auction hash as field/value pairs; a null field is left out rather than stored empty. */
+/**
+ * The book hash as field/value pairs (names in price-book-scripts.ts): what is absent or can be
+ * derived (a default, the starting price before any bid, an end the seller set that is the end) is
+ * left out rather than stored.
+ */
 function entryFields(entry: BookEntry): Arg[] {
+  const endsAt = entry.endsAt.getTime();
+  const scheduledEndsAt = entry.scheduledEndsAt.getTime();
   const fields: Record<string, Arg | null> = {
-    sellerId: entry.sellerId,
-    state: entry.state,
-    startsAt: entry.startsAt.getTime(),
-    endsAt: entry.endsAt.getTime(),
-    scheduledEndsAt: entry.scheduledEndsAt.getTime(),
-    softCloseSeconds: entry.softCloseSeconds,
-    startingPrice: entry.startingPrice,
-    reservePrice: entry.reservePrice,
-    currentPrice: entry.currentPrice,
-    bidCount: entry.bidCount,
-    lastSeq: entry.lastSeq,
-    leadingBidId: entry.leadingBidId,
-    leaderId: entry.leaderId,
-    leaderAmount: entry.leaderAmount,
-    finalMessage: entry.finalMessage && JSON.stringify(entry.finalMessage),
-    winnerId: entry.finalMessage?.type === 'AuctionEnded' ? entry.finalMessage.winnerId : null,
+    s: packedUuid(entry.sellerId),
+    S: entry.state === 'OPEN' ? null : entry.state,
+    b: entry.startsAt.getTime(),
+    e: endsAt,
+    E: scheduledEndsAt === endsAt ? null : scheduledEndsAt,
+    w: entry.softCloseSeconds === 0 ? null : entry.softCloseSeconds,
+    o: entry.startingPrice,
+    r: entry.reservePrice,
+    p: entry.bidCount === 0 && entry.currentPrice === entry.startingPrice ? null : entry.currentPrice,
+    n: entry.bidCount === 0 ? null : entry.bidCount,
+    q: entry.lastSeq === 0 ? null : entry.lastSeq,
+    // Rebuilt only from what Postgres holds: all of it is persisted.
+    P: entry.lastSeq === 0 ? null : entry.lastSeq,
+    l: entry.leadingBidId,
+    L: entry.leaderId,
+    a: entry.leaderAmount === null || entry.leaderAmount === entry.currentPrice ? null : entry.leaderAmount,
+    f: entry.finalMessage && JSON.stringify(entry.finalMessage),
+    W: entry.finalMessage?.type === 'AuctionEnded' ? entry.finalMessage.winnerId : null,
   };
   return Object.entries(fields).flatMap(([name, value]) => (value === null ? [] : [name, value]));
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A UUID as its 16 bytes, 20 fewer than its text; any other id as it is (the script packs bidders' alike). */
+const packedUuid = (id: string): Arg => (UUID.test(id) ? Buffer.from(id.replace(/-/g, ''), 'hex') : id);
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
 function toDecision([outcome, detail]: [string, string?]): BidDecision {
   switch (outcome) {
@@ -199,6 +247,8 @@ function toDecision([outcome, detail]: [string, string?]): BidDecision {
       return { outcome, status: detail as 'SCHEDULED' | 'ENDED' | 'CANCELLED' };
     case 'TOO_LOW':
       return { outcome, minimumNextBid: Number(detail) };
+    case 'DUPLICATE_PERSISTED':
+      return { outcome, seq: Number(detail) };
     case 'MISSING':
     case 'OWN_AUCTION':
     case 'KEY_REUSED':
@@ -209,14 +259,14 @@ function toDecision([outcome, detail]: [string, string?]): BidDecision {
   }
 }
 
-function toLiveState([currentPrice, bidCount, lastSeq, leadingBidId, leaderId, endsAt, state, winnerId]: Array<string | null>): LiveState | null {
-  if (currentPrice == null || bidCount == null || lastSeq == null || endsAt == null) return null;
+function toLiveState([currentPrice, startingPrice, bidCount, lastSeq, leadingBidId, leaderId, endsAt, state, winnerId]: Array<string | null>): LiveState | null {
+  if (endsAt == null) return null;
   return {
     state: (state ?? 'OPEN') as LiveState['state'],
     winnerId: winnerId ?? null,
-    currentPrice: Number(currentPrice),
-    bidCount: Number(bidCount),
-    lastSeq: Number(lastSeq),
+    currentPrice: Number(currentPrice ?? startingPrice),
+    bidCount: Number(bidCount ?? 0),
+    lastSeq: Number(lastSeq ?? 0),
     leadingBidId: leadingBidId ?? null,
     leaderId: leaderId ?? null,
     endsAt: new Date(Number(endsAt)),

@@ -36,11 +36,7 @@ export async function loadIntoPriceBook(deps: Pick<ServiceDeps, 'db' | 'logger' 
   ]);
   const row = fresh ?? auction;
   const leading = bids.find((bid) => bid.id === row.leadingBidId);
-  const acceptedBids = bids.map((bid, i) => ({
-    bidderId: bid.bidderId,
-    idempotencyKey: bid.idempotencyKey,
-    message: storedMessage(row, bid, i + 1),
-  }));
+  const acceptedBids = bids.map(({ bidderId, idempotencyKey, amount, maxAmount, seq }) => ({ bidderId, idempotencyKey, amount, maxAmount, seq }));
   const entry: BookEntry = {
     auctionId: row.id,
     sellerId: row.sellerId,
@@ -63,7 +59,26 @@ export async function loadIntoPriceBook(deps: Pick<ServiceDeps, 'db' | 'logger' 
   await deps.priceBook.load(entry);
 }
 
-// A retried key after a reload answers with the bid as persisted; price fields are those it set.
+/**
+ * The answer to a retried key whose bid the price book knows to be persisted: the bid as Postgres
+ * holds it, found by the key it was placed with.
+ */
+export async function persistedBidMessage(
+  deps: Pick<ServiceDeps, 'db'>,
+  key: { auctionId: string; bidderId: string; idempotencyKey: string; seq: number },
+): Promise<BidPlacedMessage> {
+  const { auctionId, bidderId, idempotencyKey } = key;
+  const [auction, bid] = await Promise.all([
+    deps.db.auction.findUnique({ where: { id: auctionId } }),
+    deps.db.bid.findUnique({ where: { auctionId_bidderId_idempotencyKey: { auctionId, bidderId, idempotencyKey } } }),
+  ]);
+  // Marked persisted only after the persister committed it: a missing row is a broken invariant.
+  if (!auction || !bid || bid.seq !== key.seq) throw new Error(`bid of auction ${auctionId} at seq ${key.seq} is marked persisted but Postgres lacks it`);
+  const bidCount = await deps.db.bid.count({ where: { auctionId, seq: { lte: bid.seq } } });
+  return storedMessage(auction, bid, bidCount);
+}
+
+// A retried key after its bid was persisted answers with the bid as stored; price fields are those it set.
 function storedMessage(
   auction: { id: string; endsAt: Date; startingPrice: number },
   bid: { id: string; bidderId: string; amount: number; maxAmount: number | null; seq: number; idempotencyKey: string; placedAt: Date },

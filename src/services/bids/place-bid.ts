@@ -5,7 +5,7 @@ import type { BidPlacedMessage } from '../../ports/bid-log.js';
 import { AppError, ErrorCode, badInput, forbidden, notFound, unauthenticated, unavailable } from '../../domain/errors.js';
 import { assertPositiveMoney, formatMoney } from '../../domain/money.js';
 import * as v from '../validate.js';
-import { askPriceBook as decide, loadIntoPriceBook } from './load-price-book.js';
+import { askPriceBook as decide, loadIntoPriceBook, persistedBidMessage } from './load-price-book.js';
 import { bidViewOf } from './get-bid.js';
 import type { BidView } from '../../domain/bid.js';
 import type { AuctionView } from '../../domain/auction.js';
@@ -116,6 +116,9 @@ async function decideBid(
       // answer says "accepted".
       await deps.bidFinisher.publish(decision.message);
       return { message: decision.message, replayed: true };
+    case 'DUPLICATE_PERSISTED':
+      // Postgres holds it, so the log has it: the answer comes from there, with nothing republished.
+      return { message: await persistedBidMessage(deps, { auctionId, bidderId: viewer.id, idempotencyKey, seq: decision.seq }), replayed: true };
     case 'PAUSED':
       throw unavailable('The bid log is unavailable; nothing was accepted. Retry with the same idempotencyKey.');
     case 'MISSING':
