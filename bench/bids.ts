@@ -1,450 +1,529 @@
-// Bid throughput benchmark: the real placeBid path (GraphQL -> Redis price book -> Kafka -> worker
-// -> Postgres) against two baselines measured in the same run on the same machine:
-//   - the ceiling: `{ serverTime }`, i.e. what the HTTP + GraphQL stack alone can do;
-//   - the naive row-lock placeBid (SELECT ... FOR UPDATE in one transaction) most auction code uses.
+// Bid benchmark, measured from outside the server: the built server (`node dist/src/main.js`, as
+// `npm start` runs it, NODE_ENV=production) in a child process on real Postgres, Redis and the
+// librdkafka mock, driven over HTTP by load generators in child processes of their own
+// (bench/load/client.ts). Every scenario runs in the same run and lands in one table, with the
+// CPU each process used, so the ratios compare figures from one machine at one time.
 //
-// Usage: npm run bench:bids -- [--clients 64] [--seconds 10]
-//   or:  node --import @swc-node/register/esm-register bench/bids.ts [--clients 64] [--seconds 10]
+// Usage: npm run bench:bids -- [--clients 64] [--seconds 10] [--auctions-1m 1000000] [--rate 1000] [--only hot,row-lock]
+//   or:  node --import @swc-node/register/esm-register bench/bids.ts [flags]
 //
 // Needs Postgres on 127.0.0.1:5432 (user postgres), Redis on 127.0.0.1:6379 and a C compiler with
-// librdkafka-dev for the Kafka mock cluster. Everything it creates is removed at the end.
-import { randomBytes, randomUUID } from 'node:crypto';
+// librdkafka-dev for the Kafka mock cluster. Everything it creates is removed at the end, also
+// after an error or Ctrl-C. Results go to bench/results/bids-<time>.json.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
 import pg from 'pg';
-import { pino } from 'pino';
-import { loadConfig } from '../src/config/config.js';
-import { startApp, type App } from '../src/app.js';
-import { bidIncrement } from '../src/domain/increments.js';
-import { freshBookEntry } from '../src/services/bids/book-entry.js';
-import { formatMoney } from '../src/domain/money.js';
-import { startKafkaMock, type KafkaMock } from '../test/support/kafka-mock.js';
-import { gql, signUp } from './support/api.js';
+import { startKafkaMock } from '../test/support/kafka-mock.js';
+import { createAuction, mapLimit, signUp } from './support/api.js';
 import { deleteRedisKeys, scratchDatabase } from './support/scratch.js';
+import { seedAuctions } from './support/seed-auctions.js';
+import { REPO_ROOT, cpuSecondsOf, machineBusySeconds, spawnServer, type ServerProcess } from './fanout/processes.js';
+import { runEngines, startLoadProcess, type LoadProcess } from './load/children.js';
+import { spread, uuidToBytes, type EngineRun, type LoadJob, type LoadResult, type LoadUser, type Operation } from './load/protocol.js';
+import { printReport, targetsOf, type ScenarioRow, type WorkerFigures } from './load/report.js';
 
 const BASE_DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const COLD_AUCTIONS = 10_000;
+const SCENARIOS = ['ceiling', 'hot', 'warm', 'cold', '1m', 'open', 'row-lock', 'engine'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+/** Every seeded auction starts at 1.00, so a client that has not seen an auction yet bids that. */
+const STARTING_PRICE = 100;
+const TEN_K = 10_000;
 
 const { values: flags } = parseArgs({
-  options: { clients: { type: 'string', default: '64' }, seconds: { type: 'string', default: '10' } },
+  options: {
+    clients: { type: 'string', default: '64' },
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '1' },
+    'auctions-1m': { type: 'string', default: '1000000' },
+    rate: { type: 'string', default: '1000' },
+    'load-processes': { type: 'string', default: '1' },
+    'pool-size': { type: 'string', default: '20' },
+    'drain-timeout': { type: 'string', default: '60' },
+    only: { type: 'string', default: SCENARIOS.join(',') },
+    'from-source': { type: 'boolean', default: false },
+  },
 });
 const CLIENTS = Number(flags.clients);
 const SECONDS = Number(flags.seconds);
+const WARMUP = Number(flags.warmup);
+const MILLION = Number(flags['auctions-1m']);
+const RATE = Number(flags.rate);
+const LOAD_PROCESSES = Number(flags['load-processes']);
+const POOL_SIZE = Number(flags['pool-size']);
+const DRAIN_TIMEOUT_MS = Number(flags['drain-timeout']) * 1000;
+const FROM_SOURCE = flags['from-source'];
+const ONLY = new Set(flags.only.split(',').map((s) => s.trim()));
+for (const name of ONLY) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario ${name}; one of ${SCENARIOS.join(', ')}`);
+const wanted = (s: Scenario) => ONLY.has(s);
 
-const PLACE_BID = 'mutation($input: PlaceBidInput!) { placeBid(input: $input) { bid { id seq } } }';
+const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
 
 // ---------------------------------------------------------------------------------------------
-// Measurement helpers
+// Cleanup, once, whether the run ends, fails or is interrupted
 
-interface RunResult {
-  name: string;
-  requests: number;
-  accepted: number;
-  retries: number;
-  errors: number;
-  firstError?: string;
-  seconds: number;
-  latencies: number[];
-}
-
-/** One request's outcome: the amount the client should try next, if the server told it. */
-type Outcome =
-  | { kind: 'accepted' | 'too_low'; next: number }
-  | { kind: 'ok' }
-  // UNAVAILABLE: the server asks to retry with the same idempotencyKey (e.g. a cold auction whose log is not persisted yet).
-  | { kind: 'retry' }
-  | { kind: 'error'; message: string };
-
-/**
- * Runs `clients` async loops for `seconds`; each loop calls `once(clientIndex)` back to back. A
- * closed loop (no think time), so requests/s is what the system sustains at that concurrency.
- */
-async function drive(name: string, clients: number, seconds: number, once: (client: number) => Promise<Outcome>): Promise<RunResult> {
-  const result: RunResult = { name, requests: 0, accepted: 0, retries: 0, errors: 0, seconds, latencies: [] };
-  const start = performance.now();
-  const deadline = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, client) => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        const outcome = await once(client).catch((error: unknown): Outcome => ({ kind: 'error', message: String(error) }));
-        result.latencies.push(performance.now() - t0);
-        result.requests++;
-        if (outcome.kind === 'accepted') result.accepted++;
-        if (outcome.kind === 'retry') result.retries++;
-        if (outcome.kind === 'error') {
-          result.errors++;
-          result.firstError ??= outcome.message;
-        }
-      }
-    }),
-  );
-  result.seconds = (performance.now() - start) / 1000;
-  return result;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-function summarize(r: RunResult) {
-  const sorted = [...r.latencies].sort((a, b) => a - b);
-  return {
-    acceptedPerSec: r.accepted / r.seconds,
-    requestsPerSec: r.requests / r.seconds,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-  };
-}
-
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-function printRun(r: RunResult, note?: string): void {
-  const s = summarize(r);
-  const p99Mark = s.p99 < 25 ? 'ok' : 'MISSED';
-  console.log(`\n== ${r.name}${note ? `  (${note})` : ''}`);
-  console.log(`   accepted bids/s : ${fmt(s.acceptedPerSec)}`);
-  console.log(`   requests/s      : ${fmt(s.requestsPerSec)}   (${fmt(r.requests)} requests in ${fmt(r.seconds, 1)} s, ${fmt(r.retries)} UNAVAILABLE/retry, ${r.errors} errors)`);
-  console.log(`   latency ms      : p50 ${fmt(s.p50, 2)}  p95 ${fmt(s.p95, 2)}  p99 ${fmt(s.p99, 2)}   [target p99 < 25 ms: ${p99Mark}]`);
-  if (r.firstError) console.log(`   first error     : ${r.firstError.slice(0, 300)}`);
+let cleanups: Array<() => Promise<unknown>> = [];
+let cleaning: Promise<void> | undefined;
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    bar.stop();
+    for (const fn of cleanups.reverse()) await fn().catch((e: unknown) => console.error('cleanup failed:', e));
+    cleanups = [];
+  })());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping and cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
-// placeBid as a client
+// Progress
 
-const parseMoney = (s: string) => Math.round(Number(s) * 100);
-
-/**
- * Places one bid and interprets the answer the way a real client would: BID_TOO_LOW carries the
- * minimum next bid, so the client retries with exactly that; after an accepted bid the next
- * acceptable amount is the accepted amount plus the increment.
- */
-async function placeBid(url: string, token: string, auctionId: string, amount: number, idempotencyKey: string = randomUUID()): Promise<Outcome> {
-  const { data, errors } = await gql(url, PLACE_BID, { input: { auctionId, amount: formatMoney(amount), idempotencyKey } }, token);
-  if (data?.placeBid) return { kind: 'accepted', next: amount + bidIncrement(amount) };
-  const error = errors?.[0];
-  if (error?.extensions?.code === 'BID_TOO_LOW') return { kind: 'too_low', next: parseMoney(error.extensions.minimumNextBid) };
-  if (error?.extensions?.code === 'UNAVAILABLE') return { kind: 'retry' };
-  return { kind: 'error', message: JSON.stringify(errors ?? data) };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Naive row-lock baseline, run directly over pg in this process (no HTTP/GraphQL in its way).
-
-async function rowLockBid(pool: pg.Pool, auctionId: string, bidderId: string, amount: number): Promise<Outcome> {
-  const client = await pool.connect();
+const bar = new cliProgress.SingleBar(
+  { format: '{phase} [{bar}] {percentage}% | {detail}', hideCursor: true, clearOnComplete: true, barsize: 30 },
+  cliProgress.Presets.shades_classic,
+);
+/** Shows `phase` until `work` settles; on a terminal a bar, elsewhere one line when it is done. */
+async function phase<T>(name: string, total: number, work: (update: (value: number, detail: string) => void) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  bar.start(total, 0, { phase: name.padEnd(34), detail: '' });
   try {
-    await client.query('BEGIN');
-    const { rows } = await client.query<{ current_price: number; bid_count: number; starting_price: number; last_seq: number }>(
-      'SELECT current_price, bid_count, starting_price, last_seq FROM auctions WHERE id = $1 FOR UPDATE',
-      [auctionId],
-    );
-    const a = rows[0]!;
-    const minimum = a.bid_count === 0 ? a.starting_price : a.current_price + bidIncrement(a.current_price);
-    if (amount < minimum) {
-      await client.query('ROLLBACK');
-      return { kind: 'too_low', next: minimum };
-    }
-    const bidId = randomUUID();
-    const seq = a.last_seq + 1;
-    await client.query(
-      'INSERT INTO bids (id, auction_id, bidder_id, amount, seq, idempotency_key, placed_at) VALUES ($1, $2, $3, $4, $5, $6, now())',
-      [bidId, auctionId, bidderId, amount, seq, randomUUID()],
-    );
-    await client.query(
-      `UPDATE auctions SET current_price = $2, bid_count = bid_count + 1, last_seq = $3, leading_bid_id = $4, leader_id = $5,
-         updated_at = now() WHERE id = $1`,
-      [auctionId, amount, seq, bidId, bidderId],
-    );
-    await client.query('COMMIT');
-    return { kind: 'accepted', next: amount + bidIncrement(amount) };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
+    return await work((value, detail) => bar.update(Math.min(value, total), { detail }));
   } finally {
-    client.release();
+    bar.stop();
+    console.log(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Worker throughput: the bids table is the worker's output, so counting its rows over time
-// measures how fast the Kafka consumer persists what the gateway accepted.
+// The server as `npm start` runs it
 
-async function countBids(pool: pg.Pool, exceptAuction?: string): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>(
-    exceptAuction ? 'SELECT count(*) AS n FROM bids WHERE auction_id <> $1' : 'SELECT count(*) AS n FROM bids',
-    exceptAuction ? [exceptAuction] : [],
-  );
-  return Number(rows[0]!.n);
+async function build(): Promise<void> {
+  const child = spawn(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`the build failed (scripts/build-if-stale.mjs exited with ${code}); the server cannot start from dist/`);
 }
 
-/** Samples count(bids) while `load` runs, then polls until all `expectedTotal` rows are persisted. */
-async function withWorkerWatch<T>(pool: pg.Pool, load: () => Promise<T>, expectedTotal: () => number) {
-  const before = await countBids(pool);
-  const samples: Array<{ t: number; n: number }> = [];
-  let running = true;
+async function startServer(name: string, env: Record<string, string>, scope: string): Promise<ServerProcess & { url: string }> {
+  const server = await spawnServer({
+    name,
+    args: ['--disable-warning=TimeoutNegativeWarning', FROM_SOURCE ? 'src/main.ts' : 'dist/src/main.js', '--role', 'all'],
+    env,
+    logFile: `/tmp/auction-bench-${scope}-${name}.log`,
+    isReady: (line) => line.msg === 'auction platform started',
+    inspect: false,
+  });
+  cleanups.push(() => server.stop());
+  return Object.assign(server, { url: server.ready.url as string });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring one scenario
+
+interface Measured {
+  results: LoadResult[];
+  serverCpuSeconds: number | null;
+  loadCpuSeconds: number;
+  loadAverage: number;
+  machineBusyPercent: number;
+}
+
+/** What every process used between two instants: read at the end of the warm-up and at the deadline. */
+async function usage(pids: number[]): Promise<{ cpu: number[]; busy: number; at: number }> {
+  return { cpu: await Promise.all(pids.map((pid) => cpuSecondsOf(pid).catch(() => NaN))), busy: await machineBusySeconds(), at: performance.now() };
+}
+
+/** Runs one closed- or open-loop job on every load process at once, the users split between them. */
+async function measure(
+  name: string,
+  loads: LoadProcess[],
+  server: ServerProcess | null,
+  job: { kind: 'closed' } | { kind: 'open'; rate: number },
+  operation: Operation,
+  url: string,
+  users: LoadUser[],
+): Promise<Measured> {
+  const startAt = Date.now() + 300;
+  const pids = [...(server ? [server.pid] : []), ...loads.map((l) => l.pid)];
+  let from: Awaited<ReturnType<typeof usage>> | undefined;
+  let to: Awaited<ReturnType<typeof usage>> | undefined;
+  let loadAverage = NaN;
+  const fromTimer = setTimeout(() => void usage(pids).then((u) => (from = u)), startAt + WARMUP * 1000 - Date.now());
+  const toTimer = setTimeout(() => {
+    loadAverage = loadavg()[0]!;
+    void usage(pids).then((u) => (to = u));
+  }, startAt + (WARMUP + SECONDS) * 1000 - Date.now());
+  const totalSeconds = WARMUP + SECONDS;
+  const progress = loads.map(() => ({ requests: 0, accepted: 0 }));
+  try {
+    const results = await phase(name, totalSeconds * 10, async (update) => {
+      const ticker = setInterval(() => {
+        const elapsed = Math.max(0, (Date.now() - startAt) / 1000);
+        const requests = progress.reduce((n, p) => n + p.requests, 0);
+        const accepted = progress.reduce((n, p) => n + p.accepted, 0);
+        update(elapsed * 10, `${fmt(requests)} requests, ${fmt(accepted)} accepted`);
+      }, 200);
+      try {
+        return await Promise.all(
+          loads.map((load, i) => {
+            const share = users.filter((_, u) => u % loads.length === i);
+            const common = { url, operation, users: share, startAt, warmupSeconds: WARMUP, seconds: SECONDS, startingPrice: STARTING_PRICE };
+            const loadJob: LoadJob = job.kind === 'closed' ? { kind: 'closed', ...common } : { kind: 'open', ...common, rate: job.rate / loads.length };
+            return load.run(loadJob, (requests, accepted) => (progress[i] = { requests, accepted })) as Promise<LoadResult>;
+          }),
+        );
+      } finally {
+        clearInterval(ticker);
+      }
+    });
+    // The end reading is due at the deadline; the tail of answers can settle first.
+    while (!to) await sleep(20);
+    const cores = availableParallelism();
+    const delta = (i: number) => to!.cpu[i]! - from!.cpu[i]!;
+    const loadPids = loads.map((_, i) => i + (server ? 1 : 0));
+    return {
+      results,
+      serverCpuSeconds: server ? delta(0) : null,
+      loadCpuSeconds: loadPids.reduce((n, i) => n + delta(i), 0),
+      loadAverage,
+      machineBusyPercent: (100 * (to.busy - from!.busy)) / (((to.at - from!.at) / 1000) * cores),
+    };
+  } finally {
+    clearTimeout(fromTimer);
+    clearTimeout(toTimer);
+  }
+}
+
+function rowOf(key: string, label: string, m: Measured, isBid: boolean): ScenarioRow {
+  const sum = (pick: (r: LoadResult) => number) => m.results.reduce((n, r) => n + pick(r), 0);
+  const seconds = Math.max(...m.results.map((r) => r.seconds));
+  const errorCodes: Record<string, number> = {};
+  for (const r of m.results) for (const [code, n] of Object.entries(r.errorCodes)) errorCodes[code] = (errorCodes[code] ?? 0) + n;
+  return {
+    key,
+    label,
+    requests: sum((r) => r.requests),
+    seconds,
+    requestsPerSecond: sum((r) => r.requests) / seconds,
+    acceptedPerSecond: isBid ? sum((r) => r.accepted) / seconds : null,
+    latencyMs: spread(m.results.map((r) => r.latencies)),
+    tooLow: sum((r) => r.tooLow),
+    retries: sum((r) => r.retries),
+    errors: sum((r) => r.errors),
+    errorCodes,
+    firstError: m.results.find((r) => r.firstError)?.firstError,
+    serverCpuSeconds: m.serverCpuSeconds,
+    loadCpuSeconds: m.loadCpuSeconds,
+    loadAverage: m.loadAverage,
+    machineBusyPercent: m.machineBusyPercent,
+  };
+}
+
+function engineRow(key: string, label: string, run: EngineRun): ScenarioRow {
+  return {
+    key,
+    label,
+    requests: run.decisions,
+    seconds: run.seconds,
+    requestsPerSecond: run.decisions / run.seconds,
+    acceptedPerSecond: run.accepted / run.seconds,
+    latencyMs: spread([run.latencies]),
+    tooLow: 0,
+    retries: 0,
+    errors: run.errors,
+    errorCodes: run.errors > 0 ? { ENGINE: run.errors } : {},
+    firstError: run.firstError,
+    serverCpuSeconds: null,
+    loadCpuSeconds: run.cpuSeconds,
+    loadAverage: loadavg()[0]!,
+    machineBusyPercent: NaN,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker: the bids table is its output, so counting its rows measures it from outside
+
+/**
+ * Samples count(bids) every 250 ms while `load` runs, then until it equals `expectedAfter()`, the
+ * bids accepted so far (or the drain limit passes).
+ */
+async function watchWorker<T>(pool: pg.Pool, load: () => Promise<T>, expectedAfter: (result: T) => number): Promise<{ result: T; worker: WorkerFigures }> {
+  const count = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM bids')).rows[0]!.n);
+  const samples: Array<{ t: number; n: number }> = [{ t: performance.now(), n: await count() }];
+  let loading = true;
   const sampler = (async () => {
-    while (running) {
-      samples.push({ t: performance.now(), n: await countBids(pool) });
-      await new Promise((r) => setTimeout(r, 250));
+    while (loading) {
+      await sleep(250);
+      samples.push({ t: performance.now(), n: await count() });
     }
   })();
-  const t0 = performance.now();
   const result = await load();
-  const loadEnd = performance.now();
-  running = false;
+  loading = false;
   await sampler;
-
-  // Drain: poll tightly so the figure is not dominated by the polling interval.
-  let persisted = await countBids(pool);
-  const drainLimit = loadEnd + 30_000;
-  while (persisted < expectedTotal() && performance.now() < drainLimit) {
-    await new Promise((r) => setTimeout(r, 5));
-    persisted = await countBids(pool);
-  }
-  const drained = persisted >= expectedTotal();
-  const end = performance.now();
-  // Peak rate over any one-second window of the samples: the worker's capacity when it had work.
-  let peak = 0;
-  for (let i = 0; i < samples.length; i++) {
-    for (let j = i + 1; j < samples.length; j++) {
-      if (samples[j]!.t - samples[i]!.t >= 1000) {
-        peak = Math.max(peak, ((samples[j]!.n - samples[i]!.n) * 1000) / (samples[j]!.t - samples[i]!.t));
-        break;
-      }
+  const loadEnd = performance.now();
+  const expected = expectedAfter(result);
+  let last = samples.at(-1)!;
+  await phase(`  worker drain to ${fmt(expected)} bids`, Math.max(1, expected - samples[0]!.n), async (update) => {
+    while (last.n < expected && performance.now() - loadEnd < DRAIN_TIMEOUT_MS) {
+      await sleep(250);
+      last = { t: performance.now(), n: await count() };
+      samples.push(last);
+      update(last.n - samples[0]!.n, `${fmt(last.n)} of ${fmt(expected)} persisted`);
     }
+  });
+  let peak = 0;
+  for (let i = 0, j = 0; j < samples.length; j++) {
+    while (samples[j]!.t - samples[i]!.t > 1000) i++;
+    if (samples[j]!.t - samples[i]!.t >= 750) peak = Math.max(peak, ((samples[j]!.n - samples[i]!.n) * 1000) / (samples[j]!.t - samples[i]!.t));
   }
+  const first = samples[0]!;
   return {
     result,
-    persisted: persisted - before,
-    avgPerSec: ((persisted - before) * 1000) / (end - t0),
-    peakPerSec: peak,
-    drainMs: drained ? end - loadEnd : NaN,
-    drained,
+    worker: {
+      expected,
+      persisted: last.n - first.n,
+      perSecond: ((last.n - first.n) * 1000) / (last.t - first.t),
+      peakPerSecond: peak,
+      drainMs: last.n >= expected ? Math.max(0, last.t - loadEnd) : null,
+    },
   };
-}
-
-function printWorker(w: { persisted: number; avgPerSec: number; peakPerSec: number; drainMs: number; drained: boolean }) {
-  const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
-  console.log(
-    `   worker persisted: ${fmt(w.persisted)} bids, ${fmt(w.avgPerSec)} bids/s average (load + drain), peak ${fmt(w.peakPerSec)} bids/s over 1 s` +
-      `   [target >= 10,000 bids/s: ${mark(w.peakPerSec >= 10_000)}; note: bounded by how many bids the gateway accepted]`,
-  );
-  console.log(
-    `   lag drain       : ${w.drained ? `${fmt(w.drainMs)} ms` : 'did NOT drain within 30 s'} after load stopped   [target < 2,000 ms: ${mark(w.drained && w.drainMs < 2000)}]`,
-  );
 }
 
 // ---------------------------------------------------------------------------------------------
 
-async function main(): Promise<void> {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const cleanup = async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((e: unknown) => console.error('cleanup failed:', e));
-  };
-  try {
-    await run(cleanups);
-  } finally {
-    await cleanup();
-  }
-}
-
-async function run(cleanups: Array<() => Promise<unknown>>): Promise<void> {
+async function run(): Promise<void> {
   const scope = randomBytes(5).toString('hex');
-  console.log(`bids benchmark: ${CLIENTS} clients, ${SECONDS} s per scenario, scope ${scope}`);
+  const startedAt = new Date();
+  console.log(
+    `bids benchmark: ${CLIENTS} clients, ${WARMUP} s warm-up + ${SECONDS} s per scenario, open loop at ${fmt(RATE)}/s, ` +
+      `${fmt(MILLION)} auctions for the 1M row, ${LOAD_PROCESSES} load process(es), scope ${scope}`,
+  );
+  // --from-source: for a development run while the build is broken by work in progress elsewhere.
+  if (!FROM_SOURCE) await build();
 
-  // Scratch database and Redis prefix, removed at the end.
-  const dbName = `auction_bench_${scope}`;
-  const database = await scratchDatabase(BASE_DB_URL, dbName);
+  const kafka = await startKafkaMock({
+    topics: [
+      { name: 'bid-events', partitions: 8 },
+      { name: 'bid-events.dlq', partitions: 1 },
+      // The row-lock server's own, empty log: its worker must not be busy with the first server's.
+      { name: 'bid-events-row-lock', partitions: 8 },
+      { name: 'bid-events-row-lock.dlq', partitions: 1 },
+      { name: 'bid-events-engine', partitions: 8 },
+    ],
+  });
+  cleanups.push(() => kafka.stop());
+  const database = await scratchDatabase(BASE_DB_URL, `auction_bench_${scope}`);
   const redisPrefix = `auction_bench:${scope}:`;
   cleanups.push(async () => {
     await database.drop();
     const deleted = await deleteRedisKeys(REDIS_URL, redisPrefix);
-    console.log(`cleanup: dropped ${dbName}, deleted ${deleted} Redis keys, stopped app and Kafka mock`);
+    console.log(`cleanup: dropped auction_bench_${scope}, deleted ${fmt(deleted)} Redis keys, stopped the servers, load processes and Kafka mock`);
   });
-  const dbUrl = new URL(database.url);
 
-  const kafka: KafkaMock = await startKafkaMock({
-    topics: [
-      { name: 'bid-events', partitions: 8 },
-      { name: 'bid-events.dlq', partitions: 1 },
-    ],
-  });
-  cleanups.push(() => kafka.stop());
+  const loads = await Promise.all(Array.from({ length: LOAD_PROCESSES }, () => startLoadProcess()));
+  for (const load of loads) cleanups.push(() => load.stop());
 
   const env: Record<string, string> = {
     NODE_ENV: 'production',
-    PORT: '0',
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    PORT: '0',
+    LOG_FORMAT: 'json',
     JWT_SECRET: randomBytes(32).toString('hex'),
-    DATABASE_URL: dbUrl.toString(),
-    DATABASE_POOL_SIZE: '20',
+    JWT_TTL_SECONDS: '7200',
+    DATABASE_URL: database.url,
+    DATABASE_POOL_SIZE: String(POOL_SIZE),
     MIGRATE_ON_START: 'true',
     REDIS_URL,
     REDIS_KEY_PREFIX: redisPrefix,
     KAFKA_BROKERS: kafka.brokers.join(','),
     KAFKA_BID_TOPIC: 'bid-events',
     KAFKA_GROUP_PREFIX: `bench-${scope}-`,
+    // The mock's timing, as the tests use it: it answers an idle fetch only after the full wait.
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     KAFKA_HEARTBEAT_MS: '300',
     KAFKA_MAX_WAIT_MS: '20',
-    // Every bench client signs up from 127.0.0.1, all at once.
+    // Every bench user signs up from 127.0.0.1 within seconds.
     SIGN_UP_ATTEMPTS_PER_IP: '1000000',
     PASSWORD_HASH_MAX_WAITING: '100000',
   };
-  // The app's warnings go to a file: the cold path logs one per refused bid, which would drown the report.
-  const logFile = `/tmp/auction-bench-${scope}.log`;
-  const app: App = await startApp(loadConfig(env, false), pino({ level: 'warn' }, pino.destination({ dest: logFile, sync: false })), {
-    roles: new Set(['gateway', 'workers']),
-  });
-  console.log(`app log (level warn): ${logFile}`);
-  cleanups.push(() => app.stop());
-  const url = app.url!;
-  const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 20 });
+  const server = await startServer('price-book', env, scope);
+  console.log(`server (price book): pid ${server.pid}, ${server.url}, log ${server.logFile}`);
+  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
   cleanups.push(() => pool.end());
 
-  // Users: one seller, one bidder per client (so idempotency keys and "leader" behave as with real users).
-  const seller = await signUp(url, 'seller');
-  const bidders = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => signUp(url, `bidder${i}`)));
-  const endsAt = new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString();
-  const createAuction = async (title: string) => {
-    const { data, errors } = await gql(
-      url,
-      'mutation($input: CreateAuctionInput!) { createAuction(input: $input) { id } }',
-      { input: { title, description: 'benchmark', startingPrice: '1.00', endsAt } },
-      seller.token,
+  const [seller, warmSeller, coldSeller, millionSeller, ...bidders] = await phase('sign up users', CLIENTS + 4, async (update) => {
+    let done = 0;
+    return mapLimit(Array.from({ length: CLIENTS + 4 }, (_, i) => i), 8, async (i) => {
+      const user = await signUp(server.url, i < 4 ? `seller${i}` : `bidder${i - 4}`);
+      update(++done, `${done} of ${CLIENTS + 4}`);
+      return user;
+    });
+  });
+  const users: LoadUser[] = bidders.map((b) => ({ id: b!.id, token: b!.token }));
+  const hotAuction = await createAuction(server.url, seller!.token, 'hot auction');
+  const rowLockAuction = await createAuction(server.url, seller!.token, 'row-lock hot auction');
+  const engineAuction = await createAuction(server.url, seller!.token, 'engine row-lock auction');
+
+  const endsAt = new Date(Date.now() + 24 * 3600_000);
+  const seed = async (set: string, sellerId: string, count: number) => {
+    await phase(`seed ${fmt(count)} auctions (${set})`, count, (update) =>
+      seedAuctions(pool, { count, sellerId, endsAt, startingPrice: STARTING_PRICE, onProgress: (done) => update(done, `${fmt(done)} inserted`) }),
     );
-    if (errors) throw new Error(`createAuction failed: ${JSON.stringify(errors)}`);
-    return data.createAuction.id as string;
+    const { rows } = await pool.query<{ ids: Buffer | null }>("SELECT string_agg(uuid_send(id), ''::bytea) AS ids FROM auctions WHERE seller_id = $1", [sellerId]);
+    const ids = new Uint8Array(rows[0]!.ids ?? Buffer.alloc(0));
+    for (const load of loads) await load.run({ kind: 'auctions', set, ids });
+  };
+  if (wanted('warm') || wanted('open')) {
+    // Listed through the API, which loads each new auction into the price book, as sellers' are.
+    const ids = await phase(`list ${fmt(TEN_K)} auctions through createAuction (warm)`, TEN_K, async (update) => {
+      let done = 0;
+      return mapLimit(Array.from({ length: TEN_K }, (_, i) => i), 16, async (i) => {
+        const id = await createAuction(server.url, warmSeller!.token, `warm ${i}`);
+        if (++done % 100 === 0) update(done, `${fmt(done)} listed`);
+        return id;
+      });
+    });
+    const bytes = new Uint8Array(ids.length * 16);
+    ids.forEach((id, i) => bytes.set(uuidToBytes(id), i * 16));
+    for (const load of loads) await load.run({ kind: 'auctions', set: 'warm', ids: bytes });
+  }
+  if (wanted('cold')) await seed('cold', coldSeller!.id, TEN_K);
+  if (wanted('1m')) await seed('1m', millionSeller!.id, MILLION);
+  // Settled now, so autovacuum does not start on the new rows in the middle of a scenario.
+  await phase('vacuum analyze', 1, () => pool.query('VACUUM ANALYZE'));
+
+  const rows = new Map<string, ScenarioRow>();
+  let acceptedSoFar = 0;
+  const acceptedIn = (results: LoadResult[]) => results.reduce((n, r) => n + r.acceptedTotal, 0);
+  const closedBids = async (key: string, label: string, target: Operation) => {
+    const { result, worker } = await watchWorker(
+      pool,
+      () => measure(label, loads, server, { kind: 'closed' }, target, server.url, users),
+      (m) => (acceptedSoFar += acceptedIn(m.results)),
+    );
+    rows.set(key, { ...rowOf(key, label, result, true), worker });
   };
 
-  // Warm-up: JIT, connection pools, the Kafka producer, so the first scenario is not penalised.
-  const warm = await createAuction('warm-up');
-  let warmNext = 100;
-  const warmUp = await drive('warm-up', CLIENTS, 1, async (c) => {
-    const o = await placeBid(url, bidders[c]!.token, warm, warmNext);
-    if (o.kind === 'accepted' || o.kind === 'too_low') warmNext = Math.max(warmNext, o.next);
-    return o;
-  });
-  let acceptedTotal = warmUp.accepted; // every accepted bid the worker must eventually have persisted
-  await withWorkerWatch(pool, async () => {}, () => acceptedTotal);
+  if (wanted('ceiling')) {
+    const label = 'ceiling: { serverTime } POST + bearer token';
+    rows.set('ceiling', rowOf('ceiling', label, await measure(label, loads, server, { kind: 'closed' }, { kind: 'serverTime' }, server.url, users), false));
+  }
+  if (wanted('hot')) await closedBids('hot', 'placeBid, one hot auction', { kind: 'placeBid', target: { kind: 'one', auctionId: hotAuction } });
+  if (wanted('warm') || wanted('open')) {
+    const primed = await watchWorker(
+      pool,
+      () =>
+        phase(`prime ${fmt(TEN_K)} auctions: one bid each`, 1, async () =>
+          (await loads[0]!.run({ kind: 'prime', url: server.url, set: 'warm', users, concurrency: CLIENTS, startingPrice: STARTING_PRICE }))!,
+        ),
+      (result) => (acceptedSoFar += result.acceptedTotal),
+    );
+    console.log(`  primed: ${fmt(primed.worker.expected)} bids accepted so far`);
+  }
+  if (wanted('warm')) await closedBids('warm', '10k auctions, warm (price book loaded)', { kind: 'placeBid', target: { kind: 'random', set: 'warm' } });
+  if (wanted('cold')) await closedBids('cold', '10k auctions, cold (first bid loads from Postgres)', { kind: 'placeBid', target: { kind: 'random', set: 'cold' } });
+  if (wanted('1m')) await closedBids('1m', `${MILLION === 1_000_000 ? '1M' : fmt(MILLION)} auctions, random (nearly all cold first bids)`, { kind: 'placeBid', target: { kind: 'random', set: '1m' } });
+  if (wanted('open')) {
+    const trivial = `open loop ${fmt(RATE)}/s: { serverTime }`;
+    rows.set('open-trivial', openRow('open-trivial', trivial, await measure(trivial, loads, server, { kind: 'open', rate: RATE }, { kind: 'serverTime' }, server.url, users)));
+    const label = `open loop ${fmt(RATE)}/s: placeBid, 10k warm`;
+    const { result, worker } = await watchWorker(
+      pool,
+      () => measure(label, loads, server, { kind: 'open', rate: RATE }, { kind: 'placeBid', target: { kind: 'random', set: 'warm' } }, server.url, users),
+      (m) => (acceptedSoFar += acceptedIn(m.results)),
+    );
+    rows.set('open-bids', { ...openRow('open-bids', label, result), worker });
+  }
+  await server.stop();
 
-  // (1) Ceiling: the cheapest possible GraphQL operation over the same HTTP stack.
-  const ceiling = await drive('ceiling: { serverTime } over POST', CLIENTS, SECONDS, async () => {
-    const { data, errors } = await gql(url, '{ serverTime }');
-    return data?.serverTime ? { kind: 'ok' } : { kind: 'error', message: JSON.stringify(errors) };
-  });
-  printRun(ceiling);
+  if (wanted('row-lock')) {
+    const rowLockServer = await startServer('row-lock', { ...env, BID_ENGINE: 'row-lock', MIGRATE_ON_START: 'false', KAFKA_BID_TOPIC: 'bid-events-row-lock' }, scope);
+    console.log(`server (row lock): pid ${rowLockServer.pid}, ${rowLockServer.url}, log ${rowLockServer.logFile}`);
+    const label = 'row-lock placeBid (BID_ENGINE=row-lock), hot';
+    const measured = await measure(label, loads, rowLockServer, { kind: 'closed' }, { kind: 'placeBid', target: { kind: 'one', auctionId: rowLockAuction } }, rowLockServer.url, users);
+    rows.set('row-lock', rowOf('row-lock', label, measured, true));
+    await rowLockServer.stop();
+  }
 
-  // (a) One hot auction, every client bidding on it. Clients share what they learn through their
-  // own answers only: each keeps its own idea of the next acceptable amount.
-  const hot = await createAuction('hot');
-  const hotNext = new Array<number>(CLIENTS).fill(100);
-  const hotWatch = await withWorkerWatch(
-    pool,
-    () =>
-      drive('(a) placeBid, one hot auction', CLIENTS, SECONDS, async (c) => {
-        const o = await placeBid(url, bidders[c]!.token, hot, hotNext[c]!);
-        if (o.kind === 'accepted' || o.kind === 'too_low') hotNext[c] = o.next;
-        if (o.kind === 'accepted') acceptedTotal++;
-        return o;
-      }),
-    () => acceptedTotal,
+  if (wanted('engine')) {
+    const engines = await phase('engine alone: price book, then row lock', 2 * (WARMUP + SECONDS), async (update) => {
+      const started = performance.now();
+      const ticker = setInterval(() => update((performance.now() - started) / 1000, ''), 200);
+      try {
+        return await runEngines(
+          {
+            callers: CLIENTS,
+            seconds: SECONDS,
+            warmupSeconds: WARMUP,
+            redis: { url: REDIS_URL, keyPrefix: redisPrefix },
+            kafka: { brokers: kafka.brokers, topic: 'bid-events-engine' },
+            databaseUrl: database.url,
+            poolSize: POOL_SIZE,
+            sellerId: seller!.id,
+            bidderIds: users.map((u) => u.id),
+            rowLockAuctionId: engineAuction,
+          },
+          () => undefined,
+        );
+      } finally {
+        clearInterval(ticker);
+      }
+    });
+    rows.set('engine-price-book', engineRow('engine-price-book', 'engine alone: price book (Lua + Kafka append)', engines.priceBook));
+    rows.set('engine-row-lock', engineRow('engine-row-lock', 'engine alone: row lock over pg', engines.rowLock));
+  }
+
+  const targets = targetsOf(rows, RATE);
+  printReport([...rows.values()], targets, [
+    '',
+    `Latency: ms per request, from send to answer (open loop: from the scheduled send). CPU: user + system seconds during the ${SECONDS} s measured phase.`,
+    'Server CPU is the one server process (gateway and worker); Redis, Postgres and the Kafka mock are outside it, in "machine busy %".',
+    `loadavg: one-minute load average at the end of each scenario, on ${availableParallelism()} cores.`,
+  ]);
+
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  const file = new URL(`./results/bids-${startedAt.toISOString().replaceAll(':', '-')}.json`, import.meta.url);
+  const serializable = [...rows.values()].map((r) => ({ ...r }));
+  await writeFile(
+    file,
+    `${JSON.stringify({ startedAt, flags: { clients: CLIENTS, seconds: SECONDS, warmup: WARMUP, auctions1m: MILLION, rate: RATE, loadProcesses: LOAD_PROCESSES, poolSize: POOL_SIZE }, cores: availableParallelism(), scenarios: serializable, targets }, null, 2)}\n`,
   );
-  printRun(hotWatch.result, 'most requests lose the race and get BID_TOO_LOW: requests/s is the gateway figure');
-  printWorker(hotWatch);
-
-  // (b) 10,000 auctions, random picks. Inserted with createMany for speed, then loaded into the price
-  // book exactly as createAuction does (the lazy reload is the recovery path after Redis loses state).
-  const t0 = performance.now();
-  const now = new Date();
-  const coldIds: string[] = Array.from({ length: COLD_AUCTIONS }, () => randomUUID());
-  await app.deps.db.auction.createMany({
-    data: coldIds.map((id, i) => ({
-      id,
-      sellerId: seller.id,
-      title: `cold ${i}`,
-      description: 'benchmark',
-      currency: 'USD',
-      startingPrice: 100,
-      currentPrice: 100,
-      startsAt: now,
-      endsAt: new Date(endsAt),
-      scheduledEndsAt: new Date(endsAt),
-    })),
-  });
-  await Promise.all(
-    coldIds.map((auctionId) =>
-      app.deps.priceBook.load(
-        freshBookEntry({
-          id: auctionId,
-          sellerId: seller.id,
-          state: 'OPEN',
-          startsAt: now,
-          endsAt: new Date(endsAt),
-          scheduledEndsAt: new Date(endsAt),
-          softCloseSeconds: 0,
-          startingPrice: 100,
-          reservePrice: null,
-        }),
-      ),
-    ),
-  );
-  console.log(`\n(created ${fmt(COLD_AUCTIONS)} auctions with createMany and loaded them into the price book in ${fmt(performance.now() - t0)} ms)`);
-  const coldNext = new Map<string, number>(coldIds.map((id) => [id, 100]));
-  // A client told UNAVAILABLE retries the same bid (same auction, amount and key), as the error asks.
-  const pending = new Array<{ id: string; amount: number; key: string } | undefined>(CLIENTS);
-  const coldWatch = await withWorkerWatch(
-    pool,
-    () =>
-      drive(`(b) placeBid, ${fmt(COLD_AUCTIONS)} auctions, random picks`, CLIENTS, SECONDS, async (c) => {
-        const id = pending[c]?.id ?? coldIds[Math.floor(Math.random() * coldIds.length)]!;
-        const bid = pending[c] ?? { id, amount: coldNext.get(id)!, key: randomUUID() };
-        const o = await placeBid(url, bidders[c]!.token, id, bid.amount, bid.key);
-        pending[c] = o.kind === 'retry' ? bid : undefined;
-        if (o.kind === 'accepted' || o.kind === 'too_low') coldNext.set(id, Math.max(coldNext.get(id)!, o.next));
-        if (o.kind === 'accepted') acceptedTotal++;
-        return o;
-      }),
-    () => acceptedTotal,
-  );
-  const touched = [...coldNext.values()].filter((v) => v > 100).length;
-  printRun(coldWatch.result, `${fmt(touched)} distinct auctions received a bid, each first one via the lazy Postgres load`);
-  printWorker(coldWatch);
-
-  // (2) Naive row-lock baseline on its own hot auction, same database, pool of 20, same clients.
-  // Runs last, and is excluded from the worker counts above since it writes bids itself.
-  const rowLockAuction = await createAuction('row-lock');
-  const rowNext = new Array<number>(CLIENTS).fill(100);
-  const rowLock = await drive('(2) row-lock placeBid (pg, SELECT ... FOR UPDATE), one hot auction', CLIENTS, SECONDS, async (c) => {
-    const o = await rowLockBid(pool, rowLockAuction, bidders[c]!.id, rowNext[c]!);
-    if (o.kind === 'accepted' || o.kind === 'too_low') rowNext[c] = o.next;
-    return o;
-  });
-  printRun(rowLock, 'direct function call over pg: excludes HTTP/GraphQL overhead, which favours the baseline');
-
-  // Ratios for the hot auction.
-  const hotS = summarize(hotWatch.result);
-  const ceilS = summarize(ceiling);
-  const rowS = summarize(rowLock);
-  const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
-  const vsCeiling = hotS.requestsPerSec / ceilS.requestsPerSec;
-  const vsRowLock = hotS.acceptedPerSec / rowS.acceptedPerSec;
-  console.log('\n== ratios (hot auction)');
-  console.log(`   placeBid / ceiling  : ${fmt(vsCeiling, 2)}x requests/s   [target >= 0.5x: ${mark(vsCeiling >= 0.5)}]`);
-  console.log(`   placeBid / row-lock : ${fmt(vsRowLock, 2)}x accepted bids/s   [target >= 3x: ${mark(vsRowLock >= 3)}]`);
-  console.log(`   (requests/s of placeBid vs row-lock: ${fmt(hotS.requestsPerSec / rowS.requestsPerSec, 2)}x)`);
-  console.log('');
+  console.log(`\nresults: ${file.pathname}`);
 }
 
-main().then(
-  // Explicit exit: the Prisma WASM engine keeps a timer alive after the client is closed.
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+function openRow(key: string, label: string, m: Measured): ScenarioRow {
+  const row = rowOf(key, label, m, key === 'open-bids');
+  const sum = (pick: (o: NonNullable<LoadResult['open']>) => number) => m.results.reduce((n, r) => n + (r.open ? pick(r.open) : 0), 0);
+  return {
+    ...row,
+    requestsPerSecond: row.requests / SECONDS,
+    acceptedPerSecond: row.acceptedPerSecond === null ? null : m.results.reduce((n, r) => n + r.accepted, 0) / SECONDS,
+    open: {
+      rate: RATE,
+      achievedPerSecond: row.requests / SECONDS,
+      scheduled: sum((o) => o.scheduled),
+      sent: sum((o) => o.sent),
+      late: sum((o) => o.late),
+      dropped: sum((o) => o.dropped),
+      maxLagMs: Math.max(...m.results.map((r) => r.open?.maxLagMs ?? 0)),
+    },
+  };
+}
+
+run()
+  .then(cleanup)
+  .then(
+    () => process.exit(0),
+    async (error: unknown) => {
+      bar.stop();
+      console.error(error);
+      await cleanup();
+      process.exit(1);
+    },
+  );

@@ -139,6 +139,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       bidFinisher,
       live,
       metrics,
+      bidEngine: config.bidding.engine,
     };
 
     // Twilio's SDK takes a while to load: only when configured.

@@ -120,6 +120,8 @@ const EnvSchema = z.object({
   STRIPE_API_URL: optionalUrl(['http', 'https']),
   PAYMENT_DEADLINE_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(96),
   METRICS_ENABLED: bool.default(true),
+  /** row-lock: placeBid as one Postgres transaction under the auction's row lock, a baseline for bench/bids.ts. */
+  BID_ENGINE: z.enum(['price-book', 'row-lock']).default('price-book'),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -233,6 +235,11 @@ export interface Config {
   payments: { deadlineHours: number };
   /** Whether the gateway serves GET /metrics (and the process collects its default metrics). */
   metrics: { enabled: boolean };
+  /**
+   * How placeBid decides: the price book with the bid log (the product), or one Postgres transaction
+   * per bid under the auction's row lock (the benchmark's baseline).
+   */
+  bidding: { engine: 'price-book' | 'row-lock' };
   limits: {
     maxQueryDepth: number;
     maxQueryComplexity: number;
@@ -363,6 +370,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
         : undefined,
     payments: { deadlineHours: e.PAYMENT_DEADLINE_HOURS },
     metrics: { enabled: e.METRICS_ENABLED },
+    bidding: { engine: e.BID_ENGINE },
     limits: {
       maxQueryDepth: e.MAX_QUERY_DEPTH,
       maxQueryComplexity: e.MAX_QUERY_COMPLEXITY,

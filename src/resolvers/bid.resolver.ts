@@ -6,6 +6,7 @@ import type { BidView } from '../domain/bid.js';
 import { Bid, PlaceBidPayload } from '../schema/bid.type.js';
 import { PlaceBidInput } from '../schema/bid.input.js';
 import { LIVE_AUCTION_FIELDS, placeBid, type PlacedBid } from '../services/bids/place-bid.js';
+import { placeBidWithRowLock } from '../services/bids/row-lock-bid.js';
 import { Auction } from '../schema/auction.type.js';
 import { User } from '../schema/user.type.js';
 import { BidStatus } from '../schema/enums.js';
@@ -25,7 +26,8 @@ export class BidResolver {
 
   @Mutation(() => PlaceBidPayload)
   placeBid(@Arg('input', () => PlaceBidInput) input: PlaceBidInput, @Ctx() ctx: RequestContext) {
-    return placeBid(this.deps, ctx.viewer, input);
+    const place = this.deps.bidEngine === 'row-lock' ? placeBidWithRowLock : placeBid;
+    return place(this.deps, ctx.viewer, input);
   }
 
   @FieldResolver(() => Auction)

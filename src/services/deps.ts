@@ -31,4 +31,6 @@ export interface ServiceDeps {
   bidFinisher: BidFinisher;
   live: LiveEvents;
   metrics: UseCaseMetrics;
+  /** Which engine placeBid runs (BID_ENGINE): the price book, or the row-lock baseline of the benchmark. */
+  bidEngine: 'price-book' | 'row-lock';
 }
