@@ -70,7 +70,7 @@ const EnvSchema = z.object({
   KAFKA_HEARTBEAT_MS: z.coerce.number().int().min(50).default(500),
   KAFKA_REBALANCE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
   KAFKA_MAX_WAIT_MS: z.coerce.number().int().min(1).default(100),
-  KAFKA_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(2),
+  KAFKA_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(32),
   KAFKA_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(1_024).default(1_048_576),
   KAFKA_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(2),
   KAFKA_BATCH_MAX_MESSAGES: z.coerce.number().int().min(1).max(10_000).default(500),
