@@ -56,7 +56,11 @@ export interface BidLog {
    * is to publish the same message again, which the persisting worker ignores by id and seq.
    */
   publish(message: AuctionLogMessage, options: { timeoutMs: number }): Promise<void>;
-  /** Whether the persisting consumer has committed everything in this auction's partition. */
-  isCaughtUp(auctionId: string): Promise<boolean>;
+  /**
+   * Whether the persisting consumer has committed everything this auction's partition held when
+   * asked. With `waitMs`, waits up to that long for it rather than answering false at once: under
+   * steady load a partition is never empty, but what it held at one moment is persisted soon after.
+   */
+  isCaughtUp(auctionId: string, options?: { waitMs?: number }): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -18,7 +18,7 @@ const skipReason = unavailable !== undefined && process.env.CI !== 'true' ? `Kaf
 const logger = pino({ level: 'silent' });
 const PARTITIONS = 3;
 // Each test reads its own topic, so no test sees another's messages.
-const TOPICS = ['order', 'redelivery', 'caught-up', 'dead-letters', 'batched'];
+const TOPICS = ['order', 'redelivery', 'caught-up', 'caught-up-waiting', 'dead-letters', 'batched'];
 // Short group timings: the mock makes a joining member wait about one session timeout.
 const groupTimings = { sessionTimeout: 3_000, rebalanceTimeout: 3_000, heartbeatInterval: 300, maxWaitTimeInMs: 50 };
 
@@ -159,6 +159,33 @@ describe('the bid log on Kafka', () => {
     expect(retried).toEqual(failed);
     expect(caughtUpWhileHandling).toEqual([false, false]);
     expect(persisted).toEqual(['0', '1', '2']);
+  });
+
+  it('waits up to waitMs for the persister to reach what the partition held when asked, though later bids keep arriving', async () => {
+    const groupId = `waiting-${randomUUID()}`;
+    const log = await bidLog('caught-up-waiting', groupId);
+    const auctionId = randomUUID();
+    await log.publish(bidPlacedNow(auctionId, 1), { timeoutMs: 5_000 });
+    // Nobody persists yet: the wait runs out and the answer is no.
+    expect(await log.isCaughtUp(auctionId, { waitMs: 200 })).toBe(false);
+
+    // Bids keep coming, so the partition is never fully persisted at any one moment...
+    let seq = 1;
+    let publishing = true;
+    const stream = (async () => {
+      while (publishing) {
+        await log.publish(bidPlacedNow(auctionId, ++seq), { timeoutMs: 5_000 });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    const answers = Promise.all([log.isCaughtUp(auctionId, { waitMs: 20_000 }), log.isCaughtUp(auctionId, { waitMs: 20_000 })]);
+    // ...but what it held when asked is persisted once a slow persister gets to it.
+    await consumer('caught-up-waiting', groupId).run(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    });
+    expect(await answers).toEqual([true, true]);
+    publishing = false;
+    await stream;
   });
 
   it("reports an auction caught up only once the persisting group has committed its partition's end", async () => {

@@ -77,6 +77,19 @@ describe('the in-process bid log', () => {
     await vi.waitFor(async () => expect(await log.isCaughtUp(auctionId)).toBe(true));
   });
 
+  it('waits up to waitMs for the persister to commit the partition, and answers false if it does not in time', async () => {
+    const log = createMemoryBidLog();
+    const auctionId = randomUUID();
+    await log.publish(bidPlacedNow(auctionId, 1), { timeoutMs: 100 });
+    expect(await log.isCaughtUp(auctionId, { waitMs: 50 })).toBe(false);
+
+    const answer = log.isCaughtUp(auctionId, { waitMs: 10_000 });
+    await start(log.consumer('bid-persister'), async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    });
+    expect(await answer).toBe(true);
+  });
+
   it('resumes a group from its committed offsets when a new member starts', async () => {
     const log = createMemoryBidLog({ partitions: 1 });
     const auctionId = randomUUID();

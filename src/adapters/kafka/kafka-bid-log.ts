@@ -1,4 +1,5 @@
-import { Partitioners, type Admin, type Producer } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Partitioners, type Admin, type PartitionMetadata, type Producer } from 'kafkajs';
 import type { AuctionLogMessage, BidLog } from '../../ports/bid-log.js';
 import { createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import { createProduceBatcher, ExpiredBeforeSendError } from './produce-batcher.js';
@@ -11,6 +12,19 @@ export interface KafkaBidLogOptions extends KafkaClientOptions {
   lingerMs?: number;
   /** The most messages in one produce request (default 500). */
   maxBatchMessages?: number;
+}
+
+const METADATA_MAX_AGE_MS = 10_000;
+/** How often checks waiting for the persister look at its committed offsets again. */
+const CAUGHT_UP_POLL_MS = 25;
+
+interface CaughtUpCheck {
+  partition: number;
+  deadline: number;
+  /** The partition's offsets at the check's first poll. */
+  target?: { high: string; low: string };
+  resolve(caughtUp: boolean): void;
+  reject(error: unknown): void;
 }
 
 /** The bid log on Kafka: connects its producer and admin client before resolving. */
@@ -49,11 +63,53 @@ export async function createKafkaBidLog(options: KafkaBidLogOptions): Promise<Bi
     },
   });
 
+  // The partition count changes only when an operator adds partitions: read it at most this often.
+  let metadata: { partitionMetadata: PartitionMetadata[]; at: number } | undefined;
   const partitionOf = async (auctionId: string): Promise<number> => {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    const partitionMetadata = topics.find((t) => t.name === topic)?.partitions ?? [];
-    if (partitionMetadata.length === 0) throw new Error(`topic ${topic} has no partitions`);
-    return partitioner({ topic, partitionMetadata, message: { key: auctionId, value: null } });
+    if (!metadata || performance.now() - metadata.at > METADATA_MAX_AGE_MS) {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitionMetadata = topics.find((t) => t.name === topic)?.partitions ?? [];
+      if (partitionMetadata.length === 0) throw new Error(`topic ${topic} has no partitions`);
+      metadata = { partitionMetadata, at: performance.now() };
+    }
+    return partitioner({ topic, partitionMetadata: metadata.partitionMetadata, message: { key: auctionId, value: null } });
+  };
+
+  // Every check waiting at once shares one pair of admin requests per poll, however many there are.
+  const waiting = new Set<CaughtUpCheck>();
+  let polling = false;
+  const poll = async () => {
+    polling = true;
+    try {
+      while (waiting.size > 0) {
+        const [watermarks, groupOffsets] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+        const committedOffsets = groupOffsets.find((t) => t.topic === topic)?.partitions ?? [];
+        const now = performance.now();
+        for (const check of waiting) {
+          const watermark = watermarks.find((p) => p.partition === check.partition);
+          if (!watermark) {
+            waiting.delete(check);
+            check.reject(new Error(`no offsets for ${topic}/${check.partition}`));
+            continue;
+          }
+          // What the partition held at the check's first poll is what must be persisted.
+          check.target ??= watermark;
+          const committed = committedOffsets.find((p) => p.partition === check.partition)?.offset ?? '-1';
+          // -1: the group never committed here, which is caught up only if there was nothing to read.
+          const caughtUp = committed === '-1' ? check.target.high === check.target.low : BigInt(committed) >= BigInt(check.target.high);
+          if (caughtUp || now >= check.deadline) {
+            waiting.delete(check);
+            check.resolve(caughtUp);
+          }
+        }
+        if (waiting.size > 0) await sleep(CAUGHT_UP_POLL_MS);
+      }
+    } catch (error) {
+      for (const check of waiting) check.reject(error);
+      waiting.clear();
+    } finally {
+      polling = false;
+    }
   };
 
   return {
@@ -72,18 +128,12 @@ export async function createKafkaBidLog(options: KafkaBidLogOptions): Promise<Bi
       });
     },
 
-    isCaughtUp: async (auctionId: string) => {
-      const [partition, watermarks, groupOffsets] = await Promise.all([
-        partitionOf(auctionId),
-        admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId, topics: [topic] }),
-      ]);
-      const watermark = watermarks.find((p) => p.partition === partition);
-      if (!watermark) throw new Error(`no offsets for ${topic}/${partition}`);
-      const committed = groupOffsets.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-      // -1: the group never committed here, which is caught up only if there is nothing to read.
-      if (committed === '-1') return watermark.high === watermark.low;
-      return BigInt(committed) >= BigInt(watermark.high);
+    isCaughtUp: async (auctionId: string, options?: { waitMs?: number }) => {
+      const partition = await partitionOf(auctionId);
+      return new Promise<boolean>((resolve, reject) => {
+        waiting.add({ partition, deadline: performance.now() + (options?.waitMs ?? 0), resolve, reject });
+        if (!polling) void poll();
+      });
     },
 
     close: async () => {

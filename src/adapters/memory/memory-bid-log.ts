@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import type { AuctionLogMessage, BidLog } from '../../ports/bid-log.js';
 import { redeliveryDelayMs, sleep } from '../redelivery.js';
@@ -27,6 +28,8 @@ interface Partition {
 
 // Dropping committed messages one by one would shift the array on every batch.
 const TRIM_THRESHOLD = 1_000;
+/** How often a waiting isCaughtUp looks at the persister's progress again. */
+const CAUGHT_UP_POLL_MS = 10;
 
 /**
  * The bid log in process, for when no Kafka is configured: partitioned by auction like Kafka, with
@@ -96,10 +99,16 @@ export function createMemoryBidLog(options: MemoryBidLogOptions = {}): MemoryBid
       for (const wake of partition.wake) wake();
     },
 
-    isCaughtUp: async (auctionId: string) => {
+    isCaughtUp: async (auctionId: string, options?: { waitMs?: number }) => {
       const partition = partitionOf(auctionId);
       const index = partitions.indexOf(partition);
-      return (offsetsOf(persisterGroupId)[index] ?? 0) >= end(partition);
+      const target = end(partition);
+      const deadline = performance.now() + (options?.waitMs ?? 0);
+      for (;;) {
+        if ((offsetsOf(persisterGroupId)[index] ?? 0) >= target) return true;
+        if (closed || performance.now() >= deadline) return false;
+        await delay(CAUGHT_UP_POLL_MS);
+      }
     },
 
     lag: (groupId: string) => {

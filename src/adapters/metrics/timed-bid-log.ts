@@ -13,7 +13,7 @@ export function timedBidLog(bidLog: BidLog, observe: (seconds: number, outcome: 
         throw error;
       }
     },
-    isCaughtUp: (auctionId) => bidLog.isCaughtUp(auctionId),
+    isCaughtUp: (auctionId, options) => bidLog.isCaughtUp(auctionId, options),
     close: () => bidLog.close(),
   };
 }

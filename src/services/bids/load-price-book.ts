@@ -9,6 +9,13 @@ import { notFound, unavailable } from '../../domain/errors.js';
 import { minimumNextBid } from '../../domain/increments.js';
 
 /**
+ * How long a first bid on an auction not in the price book waits for the persister to reach what
+ * the auction's partition held when the bid came: about one of its batches under load. Past that
+ * the bid is refused UNAVAILABLE, to be retried with its key.
+ */
+const CAUGHT_UP_WAIT_MS = 1_000;
+
+/**
  * Loads an auction's live state from Postgres into the price book, but only once the bid worker
  * has persisted everything the log holds for it and no bid of it is still on its way to the log: a
  * price book rebuilt from a stale row could accept a bid below one already accepted.
@@ -20,7 +27,7 @@ export async function loadIntoPriceBook(deps: Pick<ServiceDeps, 'db' | 'logger' 
   // without it would give its seq to another bid.
   const caughtUp =
     !deps.bidFinisher.hasPending(auctionId) &&
-    (await deps.bidLog.isCaughtUp(auctionId).catch((error: unknown) => {
+    (await deps.bidLog.isCaughtUp(auctionId, { waitMs: CAUGHT_UP_WAIT_MS }).catch((error: unknown) => {
       deps.logger.warn({ err: error, auctionId }, 'could not tell whether the bid log is persisted');
       return false;
     }));
