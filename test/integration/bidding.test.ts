@@ -4,7 +4,7 @@ import { describeApp, startTestApp, type TestApp } from '../support/app.js';
 import { fails, ok, request } from '../support/client.js';
 import { movableClock } from '../support/clock.js';
 import { createAuction, inMinutes, signUpCast, signUpUser, type TestUser } from '../support/factories.js';
-import { AuctionBidsDocument, CancelAuctionDocument, GetAuctionDocument, GetBidDocument, PlaceBidDocument, PlaceBidLiveDocument, UpdateAuctionDocument, UpdateMeDocument } from '../generated/graphql.js';
+import { AuctionBidsDocument, AuctionEventsSinceDocument, CancelAuctionDocument, GetAuctionDocument, GetBidDocument, PlaceBidDocument, PlaceBidLiveDocument, UpdateAuctionDocument, UpdateMeDocument } from '../generated/graphql.js';
 
 describeApp('bidding', () => {
   let app: TestApp;
@@ -207,9 +207,14 @@ describeApp('bidding', () => {
       // clock runs ten minutes behind, an auction "ending in five minutes" has already ended by it.
       const ended = await clock.shifted(-10 * 60_000, () => createAuction(app.url, seller, { endsAt: inMinutes(-5) }));
       expect((await bid(bob, ended.id, '10.00')).errors?.[0]?.extensions).toMatchObject({ code: 'AUCTION_NOT_ACTIVE', status: 'ENDED' });
-      // The cancellation is the one event of its auction; no bid took a seq.
-      for (const [{ id }, lastSeq] of [[scheduled, 0], [cancelled, 1], [ended, 0]] as const) {
-        expect((await ok(app.url, AuctionBidsDocument, { id })).auction).toMatchObject({ bidCount: 0, lastSeq, bids: { edges: [] } });
+      // No bid took a seq: the cancellation is the one event of its auction, and the ended one has at
+      // most its end, once the closing job has come by.
+      for (const { id } of [scheduled, cancelled, ended]) {
+        expect((await ok(app.url, AuctionBidsDocument, { id })).auction).toMatchObject({ bidCount: 0, bids: { edges: [] } });
+      }
+      for (const [{ id }, types] of [[scheduled, [[]]], [cancelled, [['AuctionCancelled']]], [ended, [[], ['AuctionEnded']]]] as const) {
+        const events = (await ok(app.url, AuctionEventsSinceDocument, { id, afterSeq: 0 })).auction?.events.map((e) => e.__typename);
+        expect(types).toContainEqual(events);
       }
     });
 
