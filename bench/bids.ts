@@ -46,6 +46,8 @@ const { values: flags } = parseArgs({
     'pool-size': { type: 'string', default: '20' },
     'drain-timeout': { type: 'string', default: '60' },
     only: { type: 'string', default: SCENARIOS.join(',') },
+    partitions: { type: 'string', default: '32' },
+    roles: { type: 'string', default: 'all' },
     'from-source': { type: 'boolean', default: false },
   },
 });
@@ -58,6 +60,12 @@ const LOAD_PROCESSES = Number(flags['load-processes']);
 const POOL_SIZE = Number(flags['pool-size']);
 const DRAIN_TIMEOUT_MS = Number(flags['drain-timeout']) * 1000;
 const FROM_SOURCE = flags['from-source'];
+// The mock answers a fetch with one record batch per partition, so the persister takes more per
+// round from more partitions; production topics should have at least this many (docs/scaling.md).
+const PARTITIONS = Number(flags.partitions);
+if (flags.roles !== 'split' && flags.roles !== 'all') throw new Error('--roles: split or all');
+// split: a gateway and a workers process, as deployed (docker-compose.yml); all: one process, as npm start.
+const SPLIT_ROLES = flags.roles === 'split';
 const ONLY = new Set(flags.only.split(',').map((s) => s.trim()));
 for (const name of ONLY) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--only: unknown scenario ${name}; one of ${SCENARIOS.join(', ')}`);
 const wanted = (s: Scenario) => ONLY.has(s);
@@ -110,17 +118,45 @@ async function build(): Promise<void> {
   if (code !== 0) throw new Error(`the build failed (scripts/build-if-stale.mjs exited with ${code}); the server cannot start from dist/`);
 }
 
-async function startServer(name: string, env: Record<string, string>, scope: string): Promise<ServerProcess & { url: string }> {
-  const server = await spawnServer({
-    name,
-    args: ['--disable-warning=TimeoutNegativeWarning', FROM_SOURCE ? 'src/main.ts' : 'dist/src/main.js', '--role', 'all'],
-    env,
-    logFile: `/tmp/auction-bench-${scope}-${name}.log`,
-    isReady: (line) => line.msg === 'auction platform started',
-    inspect: false,
-  });
-  cleanups.push(() => server.stop());
-  return Object.assign(server, { url: server.ready.url as string });
+/** The server under test: one `--role all` process, or a workers process and a gateway (--roles split). */
+interface Server {
+  url: string;
+  pids: number[];
+  describe: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(name: string, env: Record<string, string>, scope: string): Promise<Server> {
+  const spawnRole = async (role: 'all' | 'gateway' | 'workers', roleEnv: Record<string, string>): Promise<ServerProcess> => {
+    const label = role === 'all' ? name : `${name}-${role}`;
+    const server = await spawnServer({
+      name: label,
+      args: ['--disable-warning=TimeoutNegativeWarning', FROM_SOURCE ? 'src/main.ts' : 'dist/src/main.js', '--role', role],
+      env: roleEnv,
+      logFile: `/tmp/auction-bench-${scope}-${label}.log`,
+      isReady: (line) => line.msg === 'auction platform started',
+      inspect: false,
+    });
+    cleanups.push(() => server.stop());
+    return server;
+  };
+  const describe = (role: string, p: ServerProcess) => `${role} pid ${p.pid}, log ${p.logFile}`;
+  if (!SPLIT_ROLES) {
+    const all = await spawnRole('all', env);
+    return { url: all.ready.url as string, pids: [all.pid], describe: describe('--role all', all), stop: () => all.stop() };
+  }
+  // The workers migrate first; the gateway then finds the schema in place.
+  const workers = await spawnRole('workers', env);
+  const gateway = await spawnRole('gateway', { ...env, MIGRATE_ON_START: 'false' });
+  return {
+    url: gateway.ready.url as string,
+    pids: [gateway.pid, workers.pid],
+    describe: `${describe('gateway', gateway)}; ${describe('workers', workers)}`,
+    stop: async () => {
+      await gateway.stop();
+      await workers.stop();
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,14 +179,15 @@ async function usage(pids: number[]): Promise<{ cpu: number[]; busy: number; at:
 async function measure(
   name: string,
   loads: LoadProcess[],
-  server: ServerProcess | null,
+  server: Server | null,
   job: { kind: 'closed' } | { kind: 'open'; rate: number },
   operation: Operation,
   url: string,
   users: LoadUser[],
 ): Promise<Measured> {
   const startAt = Date.now() + 300;
-  const pids = [...(server ? [server.pid] : []), ...loads.map((l) => l.pid)];
+  const serverPids = server?.pids ?? [];
+  const pids = [...serverPids, ...loads.map((l) => l.pid)];
   let from: Awaited<ReturnType<typeof usage>> | undefined;
   let to: Awaited<ReturnType<typeof usage>> | undefined;
   let loadAverage = NaN;
@@ -186,10 +223,10 @@ async function measure(
     while (!to) await sleep(20);
     const cores = availableParallelism();
     const delta = (i: number) => to!.cpu[i]! - from!.cpu[i]!;
-    const loadPids = loads.map((_, i) => i + (server ? 1 : 0));
+    const loadPids = loads.map((_, i) => i + serverPids.length);
     return {
       results,
-      serverCpuSeconds: server ? delta(0) : null,
+      serverCpuSeconds: server ? serverPids.reduce((n, _, i) => n + delta(i), 0) : null,
       loadCpuSeconds: loadPids.reduce((n, i) => n + delta(i), 0),
       loadAverage,
       machineBusyPercent: (100 * (to.busy - from!.busy)) / (((to.at - from!.at) / 1000) * cores),
@@ -302,19 +339,19 @@ async function run(): Promise<void> {
   const startedAt = new Date();
   console.log(
     `bids benchmark: ${CLIENTS} clients, ${WARMUP} s warm-up + ${SECONDS} s per scenario, open loop at ${fmt(RATE)}/s, ` +
-      `${fmt(MILLION)} auctions for the 1M row, ${LOAD_PROCESSES} load process(es), scope ${scope}`,
+      `${fmt(MILLION)} auctions for the 1M row, ${LOAD_PROCESSES} load process(es), ${PARTITIONS} partitions, server ${SPLIT_ROLES ? "as a gateway and a workers process" : "as one --role all process"}, scope ${scope}`,
   );
   // --from-source: for a development run while the build is broken by work in progress elsewhere.
   if (!FROM_SOURCE) await build();
 
   const kafka = await startKafkaMock({
     topics: [
-      { name: 'bid-events', partitions: 8 },
+      { name: 'bid-events', partitions: PARTITIONS },
       { name: 'bid-events.dlq', partitions: 1 },
       // The row-lock server's own, empty log: its worker must not be busy with the first server's.
-      { name: 'bid-events-row-lock', partitions: 8 },
+      { name: 'bid-events-row-lock', partitions: PARTITIONS },
       { name: 'bid-events-row-lock.dlq', partitions: 1 },
-      { name: 'bid-events-engine', partitions: 8 },
+      { name: 'bid-events-engine', partitions: PARTITIONS },
     ],
   });
   cleanups.push(() => kafka.stop());
@@ -353,7 +390,7 @@ async function run(): Promise<void> {
     PASSWORD_HASH_MAX_WAITING: '100000',
   };
   const server = await startServer('price-book', env, scope);
-  console.log(`server (price book): pid ${server.pid}, ${server.url}, log ${server.logFile}`);
+  console.log(`server (price book): ${server.url}, ${server.describe}`);
   const pool = new pg.Pool({ connectionString: database.url, max: 4 });
   cleanups.push(() => pool.end());
 
@@ -444,7 +481,7 @@ async function run(): Promise<void> {
 
   if (wanted('row-lock')) {
     const rowLockServer = await startServer('row-lock', { ...env, BID_ENGINE: 'row-lock', MIGRATE_ON_START: 'false', KAFKA_BID_TOPIC: 'bid-events-row-lock' }, scope);
-    console.log(`server (row lock): pid ${rowLockServer.pid}, ${rowLockServer.url}, log ${rowLockServer.logFile}`);
+    console.log(`server (row lock): ${rowLockServer.url}, ${rowLockServer.describe}`);
     const label = 'row-lock placeBid (BID_ENGINE=row-lock), hot';
     const measured = await measure(label, loads, rowLockServer, { kind: 'closed' }, { kind: 'placeBid', target: { kind: 'one', auctionId: rowLockAuction } }, rowLockServer.url, users);
     rows.set('row-lock', rowOf('row-lock', label, measured, true));
@@ -483,7 +520,7 @@ async function run(): Promise<void> {
   printReport([...rows.values()], targets, [
     '',
     `Latency: ms per request, from send to answer (open loop: from the scheduled send). CPU: user + system seconds during the ${SECONDS} s measured phase.`,
-    'Server CPU is the one server process (gateway and worker); Redis, Postgres and the Kafka mock are outside it, in "machine busy %".',
+    `Server CPU is ${SPLIT_ROLES ? 'the gateway and the workers process together' : 'the one --role all process'}; Redis, Postgres and the Kafka mock are outside it, in "machine busy %".`,
     `loadavg: one-minute load average at the end of each scenario, on ${availableParallelism()} cores.`,
   ]);
 
