@@ -39,6 +39,29 @@ describe('access tokens', () => {
     expect(await refusal(tokens.viewerFromAuthorization(`Bearer ${token}`))).toBe('UNAUTHENTICATED');
   });
 
+  it('refuses a token whose signature was altered, right after accepting the same token unaltered', async () => {
+    const { tokens } = service();
+    const { token } = await tokens.issue(ALICE, 'Alice');
+    expect(await tokens.viewerFromAuthorization(`Bearer ${token}`)).toEqual({ id: ALICE, displayName: 'Alice' });
+    const [header, payload, signature] = token.split('.');
+    const altered = `${header}.${payload}.${signature!.startsWith('A') ? 'B' : 'A'}${signature!.slice(1)}`;
+    expect(await refusal(tokens.viewerFromAuthorization(`Bearer ${altered}`))).toBe('UNAUTHENTICATED');
+    // The payload is signed too: another user's id in an accepted token's payload is refused.
+    const forgedPayload = Buffer.from(JSON.stringify({ sub: '00000000-0000-4000-8000-000000000000', iss: 'auction-platform', exp: 4102444800 })).toString('base64url');
+    expect(await refusal(tokens.viewerFromAuthorization(`Bearer ${header}.${forgedPayload}.${signature}`))).toBe('UNAUTHENTICATED');
+    expect(await tokens.viewerFromAuthorization(`Bearer ${token}`)).toEqual({ id: ALICE, displayName: 'Alice' });
+  });
+
+  it('refuses an accepted token from the second it expires, as often as it is sent', async () => {
+    const { tokens, travel } = service();
+    const { token } = await tokens.issue(ALICE, 'Alice');
+    travel(899_999);
+    expect(await tokens.viewerFromAuthorization(`Bearer ${token}`)).toEqual({ id: ALICE, displayName: 'Alice' });
+    travel(1);
+    expect(await refusal(tokens.viewerFromAuthorization(`Bearer ${token}`))).toBe('UNAUTHENTICATED');
+    expect(await refusal(tokens.viewerFromAuthorization(`Bearer ${token}`))).toBe('UNAUTHENTICATED');
+  });
+
   it('refuses a correctly signed token without an expiry, and takes the same token with one', async () => {
     const { tokens } = service({ at: new Date() });
     expect(await refusal(tokens.viewerFromAuthorization(`Bearer ${await sign({ sub: ALICE })}`))).toBe('UNAUTHENTICATED');
