@@ -20,15 +20,15 @@ import cliProgress from 'cli-progress';
 import pg from 'pg';
 import { startKafkaMock } from '../test/support/kafka-mock.js';
 import { createAuction, mapLimit, signUp } from './support/api.js';
-import { deleteRedisKeys, scratchDatabase } from './support/scratch.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL, cleanupStack, deleteRedisKeys, scratchDatabase } from './support/scratch.js';
 import { seedAuctions } from './support/seed-auctions.js';
 import { REPO_ROOT, cpuSecondsOf, machineBusySeconds, spawnServer, type ServerProcess } from './fanout/processes.js';
 import { runEngines, startLoadProcess, type LoadProcess } from './load/children.js';
 import { spread, uuidToBytes, type EngineRun, type LoadJob, type LoadResult, type LoadUser, type Operation } from './load/protocol.js';
 import { printReport, targetsOf, type ScenarioRow, type WorkerFigures } from './load/report.js';
 
-const BASE_DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BASE_DB_URL = BENCH_DATABASE_URL;
+const REDIS_URL = BENCH_REDIS_URL;
 const SCENARIOS = ['ceiling', 'hot', 'warm', 'cold', '1m', 'open', 'row-lock', 'engine'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** Every seeded auction starts at 1.00, so a client that has not seen an auction yet bids that. */
@@ -76,14 +76,8 @@ const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 
 // ---------------------------------------------------------------------------------------------
 // Cleanup, once, whether the run ends, fails or is interrupted
 
-let cleanups: Array<() => Promise<unknown>> = [];
-let cleaning: Promise<void> | undefined;
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    bar.stop();
-    for (const fn of cleanups.reverse()) await fn().catch((e: unknown) => console.error('cleanup failed:', e));
-    cleanups = [];
-  })());
+const cleanups = cleanupStack(() => bar.stop());
+const cleanup = cleanups.run;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\n${signal}: stopping and cleaning up`);

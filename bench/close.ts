@@ -23,12 +23,12 @@ import { startApp } from '../src/app.js';
 import { startKafkaMock } from '../test/support/kafka-mock.js';
 import { signUp } from './support/api.js';
 import { checkEnds, countRows, insertAuctions, loadPriceBook, placeBids, planAuctions, readEnds, readWorkerLogs, type Correctness, type RecordedEnd } from './support/closing.js';
-import { deleteRedisKeys, scratchDatabase } from './support/scratch.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL, deleteRedisKeys, scratchDatabase } from './support/scratch.js';
 import { machineBusySeconds, spawnServer, type ServerProcess } from './fanout/processes.js';
 import { printLogSummary } from './fanout/report.js';
 
-const BASE_DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BASE_DB_URL = BENCH_DATABASE_URL;
+const REDIS_URL = BENCH_REDIS_URL;
 const TARGET_P99_MS = 2_000;
 
 const { values: flags } = parseArgs({

@@ -18,15 +18,15 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startKafkaMock } from '../test/support/kafka-mock.js';
 import { createAuction, mapLimit, signUp } from './support/api.js';
-import { deleteRedisKeys, scratchDatabase } from './support/scratch.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL, cleanupStack, deleteRedisKeys, scratchDatabase } from './support/scratch.js';
 import { atRate, Bidding } from './fanout/bidding.js';
 import { spawnServer, type ServerProcess } from './fanout/processes.js';
 import { checkAlive, cpuMeter, memoryOf, printLogSummary, printMemory, printScenario } from './fanout/report.js';
 import { BareSubscribers, drain, GraphqlSubscribers, warmUp } from './fanout/subscribers.js';
 import { analyse, fmt, spread, type Stream } from './fanout/stats.js';
 
-const BASE_DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BASE_DB_URL = BENCH_DATABASE_URL;
+const REDIS_URL = BENCH_REDIS_URL;
 
 const { values: flags } = parseArgs({
   options: {
@@ -59,13 +59,8 @@ const SETTLE_MS = Number(flags.settle) * 1000;
 
 // ---------------------------------------------------------------------------------------------
 
-/** Cleanups run in reverse order, once, whether the run ends, fails or is interrupted. */
-const cleanups: Array<() => Promise<unknown>> = [];
-let cleaning: Promise<void> | undefined;
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((e: unknown) => console.error('cleanup failed:', e));
-  })());
+const cleanups = cleanupStack();
+const cleanup = cleanups.run;
 
 async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

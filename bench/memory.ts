@@ -26,9 +26,9 @@ import type { PrismaClient } from '../src/generated/prisma/client.js';
 import type { BidPlacedMessage } from '../src/ports/bid-log.js';
 import type { PersistedEntry } from '../src/ports/price-book.js';
 import type { UseCaseMetrics } from '../src/ports/metrics.js';
-import { deleteRedisKeys } from './support/scratch.js';
+import { BENCH_REDIS_URL, deleteRedisKeys } from './support/scratch.js';
 
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = BENCH_REDIS_URL;
 const TARGETS = { withoutBids: 250, withTenBids: 1_024 };
 const BIDS_PER_AUCTION = 10;
 /** What the bid worker reports per call: one batch of the log. */

@@ -22,12 +22,12 @@ import { createKafkaBidLog } from '../src/adapters/kafka/kafka-bid-log.js';
 import { createKafkaLagReader } from '../src/adapters/kafka/kafka-lag.js';
 import type { BidLog, BidPlacedMessage } from '../src/ports/bid-log.js';
 import { startKafkaMock } from '../test/support/kafka-mock.js';
-import { deleteRedisKeys, scratchDatabase } from './support/scratch.js';
+import { BENCH_DATABASE_URL, BENCH_REDIS_URL, cleanupStack, deleteRedisKeys, scratchDatabase } from './support/scratch.js';
 import { machineBusySeconds, spawnServer, type ServerProcess } from './fanout/processes.js';
 import { printLogSummary } from './fanout/report.js';
 
-const BASE_DB_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BASE_DB_URL = BENCH_DATABASE_URL;
+const REDIS_URL = BENCH_REDIS_URL;
 const TARGET_RATE = 10_000;
 const TARGET_DRAIN_MS = 2_000;
 const TARGET_GAP_MS = 2_000;
@@ -60,13 +60,8 @@ const fmt = (n: number, digits = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
 const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
-let cleanups: Array<() => Promise<unknown>> = [];
-let cleaning: Promise<void> | undefined;
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((e: unknown) => console.error('cleanup failed:', e));
-    cleanups = [];
-  })());
+const cleanups = cleanupStack();
+const cleanup = cleanups.run;
 
 // ---------------------------------------------------------------------------------------------
 // The bids: what the gateway would publish, auction by auction in seq order
