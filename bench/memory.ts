@@ -155,6 +155,7 @@ async function main(): Promise<void> {
         softCloseSeconds: i % 2 === 0 ? 120 : 0,
         startingPrice: 1_00 + Math.floor(Math.random() * 500_00),
         reservePrice: i % 4 === 0 ? 1_000_00 : null,
+        buyNowPrice: null,
       });
     };
     const bookKey = (auctionId: string) => `${prefix}auction:{${auctionId}}`;

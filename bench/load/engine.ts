@@ -72,7 +72,7 @@ async function priceBookEngine(job: EngineJob): Promise<EngineRun> {
     const now = Date.now();
     const endsAt = new Date(now + 24 * 3600_000);
     await priceBook.load(
-      freshBookEntry({ id: auctionId, sellerId: job.sellerId, state: 'OPEN', startsAt: new Date(now - 60_000), endsAt, scheduledEndsAt: endsAt, softCloseSeconds: 0, startingPrice: STARTING_PRICE, reservePrice: null }),
+      freshBookEntry({ id: auctionId, sellerId: job.sellerId, state: 'OPEN', startsAt: new Date(now - 60_000), endsAt, scheduledEndsAt: endsAt, softCloseSeconds: 0, startingPrice: STARTING_PRICE, reservePrice: null, buyNowPrice: null }),
     );
     return await drive(job, async (bidderId, amount) => {
       const decision = await priceBook.placeBid({ auctionId, bidderId, bidId: randomUUID(), amount, maxAmount: null, idempotencyKey: randomUUID() });

@@ -74,6 +74,7 @@ export async function loadPriceBook(app: App, sellerId: string, auctions: Planne
         softCloseSeconds: 0,
         startingPrice: STARTING_PRICE,
         reservePrice: a.reservePrice,
+        buyNowPrice: null,
       }),
     ),
   );

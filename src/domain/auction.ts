@@ -1,4 +1,5 @@
 import { minimumNextBid } from './increments.js';
+import { buyNowOffered } from './proxy-bidding.js';
 
 export type AuctionStatus = 'SCHEDULED' | 'ACTIVE' | 'ENDED' | 'CANCELLED';
 export type ReserveStatus = 'NO_RESERVE' | 'NOT_MET' | 'MET';
@@ -63,8 +64,7 @@ export function reserveStatus(auction: Pick<AuctionRecord, 'reservePrice' | 'cur
 export function viewAuction(record: AuctionRecord, now: Date, live?: LiveState | null): AuctionView {
   const merged: AuctionRecord = live && live.lastSeq >= record.lastSeq ? { ...record, ...live } : record;
   const status = auctionStatus(merged, now);
-  // Buy It Now is offered only until the first bid, as on eBay.
-  const offeredBuyNowPrice = (status === 'ACTIVE' || status === 'SCHEDULED') && merged.bidCount === 0 ? merged.buyNowPrice : null;
+  const offeredBuyNowPrice = (status === 'ACTIVE' || status === 'SCHEDULED') && buyNowOffered(merged) ? merged.buyNowPrice : null;
   return {
     ...merged,
     status,

@@ -2,6 +2,9 @@ import type { AuctionView } from './auction.js';
 
 export type BidStatus = 'LEADING' | 'OUTBID' | 'WON' | 'LOST' | 'CANCELLED';
 
+/** Placed by the bidder's request, by the system up to the bidder's maximum, or a Buy It Now purchase. */
+export type BidKind = 'PLACED' | 'AUTOMATIC' | 'BUY_NOW';
+
 export interface BidView {
   id: string;
   auctionId: string;
@@ -10,6 +13,9 @@ export interface BidView {
   seq: number;
   placedAt: Date;
   bidderAlias: string;
+  kind: BidKind;
+  /** The bidder's secret maximum as it stood with this bid: only the bidder may see it. */
+  maxAmount: number | null;
   /** The auction's seller, when the source already knows it (saves a lookup per viewer). */
   sellerId?: string;
 }

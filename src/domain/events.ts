@@ -1,4 +1,5 @@
 import type { ReserveStatus } from './auction.js';
+import type { BidKind } from './bid.js';
 
 /**
  * The events of an auction, one gap-free seq sequence per auction across every kind. They travel as
@@ -24,6 +25,8 @@ export interface BidPlacedPayload {
     amount: number;
     seq: number;
     placedAt: string;
+    /** Absent in events stored before automatic bidding: PLACED. */
+    kind?: BidKind;
   };
   currentPrice: number;
   minimumNextBid: number;

@@ -9,15 +9,45 @@ export interface BidPlacedMessage {
   auctionId: string;
   seq: number;
   at: string;
-  bid: { id: string; bidderId: string; amount: number; maxAmount: number | null; idempotencyKey: string; placedAt: string };
+  bid: {
+    id: string;
+    bidderId: string;
+    /** The price the bid stands at. */
+    amount: number;
+    /** The bidder's maximum (null in messages from before automatic bidding: the amount). */
+    maxAmount: number | null;
+    /** What the request asked for, which a retry of its key is compared with; absent: the amount. */
+    requestedAmount?: number;
+    /** A Buy It Now purchase rather than a bid. */
+    kind?: 'BUY_NOW';
+    idempotencyKey: string;
+    placedAt: string;
+  };
+  /** The auction after the whole decision (the automatic bid included). */
   currentPrice: number;
   bidCount: number;
   minimumNextBid: number;
   /** The end after this bid: later than before when the bid extended the auction. */
   endsAt: string;
   previousLeader: { bidId: string; bidderId: string; amount: number } | null;
-  /** Set when the bid came within the soft-close window and moved the end: the AuctionExtended event, seq + 1. */
+  /**
+   * The automatic bid the same decision placed for the other bidder: at seq - 1 the old leader's
+   * maximum, spent before this bid beat it; at seq + 1 the leader answering this bid.
+   */
+  automatic?: AutomaticBid | null;
+  /** Set when the bid came within the soft-close window and moved the end: the AuctionExtended event after the bids. */
   extension?: { seq: number; endsAt: string } | null;
+  /** Set on a Buy It Now purchase: the auction ended with it, the event after the bid. */
+  ended?: AuctionEndedMessage | null;
+}
+
+/** A bid the system placed for a bidder, up to their maximum. */
+export interface AutomaticBid {
+  id: string;
+  bidderId: string;
+  amount: number;
+  maxAmount: number;
+  seq: number;
 }
 
 /** The auction's close, decided atomically in the price book: no bid is accepted after it. */

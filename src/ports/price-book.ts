@@ -14,12 +14,14 @@ export interface BookEntry {
   softCloseSeconds: number;
   startingPrice: number;
   reservePrice: number | null;
+  buyNowPrice: number | null;
   currentPrice: number;
   bidCount: number;
   lastSeq: number;
   leadingBidId: string | null;
   leaderId: string | null;
-  leaderAmount: number | null;
+  /** The leader's secret maximum (null without a leader); the price when they set none above it. */
+  leaderMaxAmount: number | null;
   /** The AuctionEnded or AuctionCancelled message that closed the auction, kept so a retry republishes it. */
   finalMessage: AuctionEndedMessage | AuctionCancelledMessage | null;
   /**
@@ -32,8 +34,11 @@ export interface BookEntry {
 export interface AcceptedBid {
   bidderId: string;
   idempotencyKey: string;
+  /** What the request asked for: the amount, and the maximum when above it. */
   amount: number;
   maxAmount: number | null;
+  /** A Buy It Now purchase (at `amount`), not a bid. */
+  buyNow?: boolean;
   seq: number;
 }
 
@@ -41,10 +46,24 @@ export interface BidCommand {
   auctionId: string;
   bidderId: string;
   bidId: string;
+  /** The id of the automatic bid the decision may place for the other bidder (absent: a new one). */
+  automaticBidId?: string;
   amount: number;
+  /** An automatic bid's maximum; null (or the amount) for a plain bid. */
   maxAmount: number | null;
   idempotencyKey: string;
   /** Answer a retried key as usual, but accept no new bid: PAUSED instead, with nothing changed. */
+  pauseNewBids?: boolean;
+}
+
+export interface BuyNowCommand {
+  auctionId: string;
+  bidderId: string;
+  /** The purchase's bid. */
+  bidId: string;
+  /** The AuctionEnded event's id. */
+  eventId: string;
+  idempotencyKey: string;
   pauseNewBids?: boolean;
 }
 
@@ -61,6 +80,12 @@ export type BidDecision =
   | { outcome: 'KEY_REUSED' }
   /** A new bid while the caller asked for new bids to be paused; nothing was judged or changed. */
   | { outcome: 'PAUSED' };
+
+/** The purchase is a bid whose message carries the AuctionEnded it caused (`message.ended`). */
+export type BuyNowDecision =
+  | Exclude<BidDecision, { outcome: 'TOO_LOW' }>
+  /** The auction has no Buy It Now price, or it is no longer offered. */
+  | { outcome: 'NOT_OFFERED' };
 
 export type CloseDecision =
   | { outcome: 'MISSING' }
@@ -108,6 +133,8 @@ export interface PriceBook {
    * reports failure, and later bids are judged against it at once (services/bids/bid-finisher.ts).
    */
   placeBid(command: BidCommand): Promise<BidDecision>;
+  /** Buys the item at its Buy It Now price and ends the auction, atomically, while that is offered. */
+  buyNow(command: BuyNowCommand): Promise<BuyNowDecision>;
   /** The live state of the auctions it holds (missing ones are absent from the map). */
   peek(auctionIds: string[]): Promise<Map<string, LiveState>>;
   /**
@@ -118,7 +145,7 @@ export interface PriceBook {
   /** Cancels a running auction (or the sale of a sold one, within the window) atomically with its seq. */
   cancel(command: CancelCommand): Promise<CancelDecision>;
   /** Changes what the seller may change of an auction that has no bid yet; false when a bid got there first. */
-  reschedule(auctionId: string, change: { endsAt: Date; reservePrice: number | null }): Promise<boolean>;
+  reschedule(auctionId: string, change: { endsAt: Date; reservePrice: number | null; buyNowPrice: number | null }): Promise<boolean>;
   /** A bid accepted recently, before the worker persisted it (read-your-writes). */
   recentBid(bidId: string): Promise<BidPlacedMessage | null>;
   /**

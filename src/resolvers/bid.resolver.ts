@@ -14,6 +14,8 @@ import { getBid } from '../services/bids/get-bid.js';
 import { bidderOf, bidStatusOf } from '../services/bids/bid-fields.js';
 import { loadersOf } from './loaders.js';
 import { selectsOnly } from './selection.js';
+import { MoneyScalar } from '../schema/money.scalar.js';
+import { buyNow } from '../services/bids/buy-now.js';
 
 @Resolver(() => Bid)
 export class BidResolver {
@@ -48,6 +50,22 @@ export class BidResolver {
   @FieldResolver(() => Boolean)
   isMine(@Root() bid: BidView, @Ctx() ctx: RequestContext) {
     return ctx.viewer?.id === bid.bidderId;
+  }
+
+  @FieldResolver(() => MoneyScalar, {
+    nullable: true,
+    description: 'The most the bidder will pay, as it stood with this bid. Only the bidder themself sees this; null for everyone else, the seller included.',
+  })
+  async maxAmount(@Root() bid: BidView, @Ctx() ctx: RequestContext) {
+    if (ctx.viewer?.id !== bid.bidderId) return null;
+    // A bid from an event carries no maximum (events are public): the bid itself has it.
+    const known = bid.maxAmount === undefined ? await loadersOf(ctx).bid.load(bid.id) : bid;
+    return known ? (known.maxAmount ?? known.amount) : null;
+  }
+
+  @Mutation(() => Auction, { description: 'Buys the item at its Buy It Now price, ending the auction with the buyer as winner.' })
+  buyNow(@Arg('auctionId', () => ID) auctionId: string, @Arg('idempotencyKey') idempotencyKey: string, @Ctx() ctx: RequestContext) {
+    return buyNow(this.deps, ctx.viewer, { auctionId, idempotencyKey });
   }
 }
 

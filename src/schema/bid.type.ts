@@ -3,12 +3,16 @@ import { MoneyScalar } from './money.scalar.js';
 import { DateTimeScalar } from './date-time.scalar.js';
 import { PageInfo } from './page-info.type.js';
 import { Auction } from './auction.type.js';
+import { BidKind } from './enums.js';
 
-// auction, status, bidder and isMine depend on the viewer or the auction: field resolvers in bid.resolver.ts.
+// auction, status, bidder, isMine and maxAmount depend on the viewer or the auction: field resolvers in bid.resolver.ts.
 @ObjectType()
 export class Bid {
   @Field(() => ID)
   id!: string;
+
+  @Field(() => BidKind)
+  kind!: BidKind;
 
   @Field(() => MoneyScalar)
   amount!: number;

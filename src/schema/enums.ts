@@ -28,6 +28,12 @@ export enum BidStatus {
   CANCELLED = 'CANCELLED',
 }
 
+export enum BidKind {
+  PLACED = 'PLACED',
+  AUTOMATIC = 'AUTOMATIC',
+  BUY_NOW = 'BUY_NOW',
+}
+
 export enum PaymentStatus {
   REQUIRES_PAYMENT = 'REQUIRES_PAYMENT',
   SUCCEEDED = 'SUCCEEDED',
@@ -47,6 +53,15 @@ registerEnumType(BidStatus, {
     WON: { description: 'The bid that won an ended auction.' },
     LOST: { description: 'Any other bid of an ended auction.' },
     CANCELLED: { description: 'The auction was cancelled.' },
+  },
+});
+registerEnumType(BidKind, {
+  name: 'BidKind',
+  description: 'How a bid came to be.',
+  valuesConfig: {
+    PLACED: { description: "Placed by the bidder (with maxAmount, the opening bid of an automatic bid)." },
+    AUTOMATIC: { description: "Placed by the server for the bidder, one increment at a time, up to their maximum." },
+    BUY_NOW: { description: 'A Buy It Now purchase: the auction ended with it.' },
   },
 });
 registerEnumType(PaymentStatus, {

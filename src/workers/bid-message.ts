@@ -13,34 +13,6 @@ const instant = z.iso.datetime({ offset: true });
 // (services/validate.ts), so a bid refused here is a bug on that side.
 const text = z.string().min(1).refine(isStorableText, { message: 'must not contain NUL or an unpaired surrogate' });
 
-// Unknown fields are ignored rather than refused: a newer producer adding one during a rolling
-// deploy must not send every bid to the dead-letter topic. Breaking changes bump `v`.
-const bidPlacedSchema = z
-  .object({
-    v: z.literal(1),
-    type: z.literal('BidPlaced'),
-    id,
-    auctionId: id,
-    seq: count.min(1),
-    at: instant,
-    bid: z.object({
-      id,
-      bidderId: id,
-      amount: money,
-      maxAmount: money.nullable(),
-      idempotencyKey: text,
-      placedAt: instant,
-    }),
-    currentPrice: money,
-    bidCount: count.min(1),
-    minimumNextBid: money,
-    endsAt: instant,
-    previousLeader: z.object({ bidId: id, bidderId: id, amount: money }).nullable(),
-    extension: z.object({ seq: count.min(2), endsAt: instant }).nullish(),
-  })
-  .refine((m) => m.bid.id === m.id, { message: 'bid.id must equal id', path: ['bid', 'id'] })
-  .refine((m) => !m.extension || m.extension.seq === m.seq + 1, { message: 'extension.seq must follow the bid', path: ['extension', 'seq'] });
-
 const reserveStatus = z.enum(['NO_RESERVE', 'NOT_MET', 'MET']);
 
 const auctionEndedSchema = z
@@ -64,6 +36,46 @@ const auctionEndedSchema = z
   .refine((m) => [m.winnerId, m.winningBidId, m.finalPrice].every((field) => (field !== null) === m.sold), {
     message: 'a sold auction names its winner, winning bid and final price; an unsold one none of them',
     path: ['sold'],
+  });
+
+// Unknown fields are ignored rather than refused: a newer producer adding one during a rolling
+// deploy must not send every bid to the dead-letter topic. Breaking changes bump `v`.
+const bidPlacedSchema = z
+  .object({
+    v: z.literal(1),
+    type: z.literal('BidPlaced'),
+    id,
+    auctionId: id,
+    seq: count.min(1),
+    at: instant,
+    bid: z.object({
+      id,
+      bidderId: id,
+      amount: money,
+      maxAmount: money.nullable(),
+      requestedAmount: money.optional(),
+      kind: z.literal('BUY_NOW').optional(),
+      idempotencyKey: text,
+      placedAt: instant,
+    }),
+    currentPrice: money,
+    bidCount: count.min(1),
+    minimumNextBid: money,
+    endsAt: instant,
+    previousLeader: z.object({ bidId: id, bidderId: id, amount: money }).nullable(),
+    automatic: z.object({ id, bidderId: id, amount: money, maxAmount: money, seq: count.min(1) }).nullish(),
+    extension: z.object({ seq: count.min(2), endsAt: instant }).nullish(),
+    ended: auctionEndedSchema.nullish(),
+  })
+  .refine((m) => m.bid.id === m.id, { message: 'bid.id must equal id', path: ['bid', 'id'] })
+  .refine((m) => !m.automatic || (Math.abs(m.automatic.seq - m.seq) === 1 && m.automatic.id !== m.id), {
+    message: 'the automatic bid must sit right before or after the bid, with an id of its own',
+    path: ['automatic'],
+  })
+  .refine((m) => !m.extension || m.extension.seq === Math.max(m.seq, m.automatic?.seq ?? 0) + 1, { message: 'extension.seq must follow the bids', path: ['extension', 'seq'] })
+  .refine((m) => !m.ended || (m.ended.seq === m.seq + 1 && !m.automatic && !m.extension && m.ended.winningBidId === m.id), {
+    message: 'a purchase ends the auction with its own bid, the event right after it',
+    path: ['ended'],
   });
 
 const auctionCancelledSchema = z.object({

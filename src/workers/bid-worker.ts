@@ -11,6 +11,7 @@ import { runWorker, type Worker } from './run-worker.js';
 import { coalesceCalls } from './coalesce-calls.js';
 import type { PriceBook } from '../ports/price-book.js';
 import { markPersisted } from './mark-persisted.js';
+import { decisionBids, type DecisionBid } from '../services/bids/decision-bids.js';
 
 export interface BidWorkerDeps {
   db: PrismaClient;
@@ -164,13 +165,13 @@ export async function persistLogBatch(db: PrismaClient, messages: AuctionLogMess
   const events: LiveAuctionEvent[] = [];
   let bids: BidPlacedMessage[] = [];
   for (const message of messages) {
-    if (message.type === 'BidPlaced') {
-      bids.push(message);
-      continue;
-    }
+    if (message.type === 'BidPlaced') bids.push(message);
+    // A purchase's end follows its bid at once.
+    const close = message.type === 'BidPlaced' ? message.ended : message;
+    if (!close) continue;
     events.push(...(await persistBidBatch(db, bids)));
     bids = [];
-    events.push(message.type === 'AuctionEnded' ? await persistEnd(db, message, payments) : await persistCancel(db, message));
+    events.push(close.type === 'AuctionEnded' ? await persistEnd(db, close, payments) : await persistCancel(db, close));
   }
   events.push(...(await persistBidBatch(db, bids)));
   return events;
@@ -245,24 +246,27 @@ async function persistCancel(db: PrismaClient, m: AuctionCancelledMessage): Prom
 export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessage[]): Promise<LiveAuctionEvent[]> {
   if (messages.length === 0) return [];
   const [bidders, auctions] = await Promise.all([
-    db.user.findMany({ where: { id: { in: [...new Set(messages.map((m) => m.bid.bidderId))] } }, select: { id: true, displayName: true } }),
+    db.user.findMany({ where: { id: { in: [...new Set(messages.flatMap((m) => decisionBids(m).map((b) => b.bidderId)))] } }, select: { id: true, displayName: true } }),
     db.auction.findMany({ where: { id: { in: [...new Set(messages.map((m) => m.auctionId))] } }, select: { id: true, sellerId: true } }),
   ]);
   const aliases = new Map(bidders.map((b) => [b.id, aliasOf(b.displayName)]));
   const sellers = new Map(auctions.map((a) => [a.id, a.sellerId]));
+  const rows = messages.flatMap((m) => decisionBids(m).map((bid) => ({ ...bid, auctionId: m.auctionId, endsAt: m.endsAt, message: m })));
   const events = messages.flatMap((m): LiveAuctionEvent[] => {
-    const placed: LiveAuctionEvent = {
-      type: 'BidPlaced',
-      auctionId: m.auctionId,
-      seq: m.seq,
-      at: m.at,
-      payload: eventPayload(m, aliases.get(m.bid.bidderId) ?? aliasOf(''), sellers.get(m.auctionId)),
-    };
-    if (!m.extension) return [placed];
-    return [placed, { type: 'AuctionExtended', auctionId: m.auctionId, seq: m.extension.seq, at: m.at, payload: { endsAt: m.extension.endsAt } }];
+    const placed = decisionBids(m).map(
+      (bid): LiveAuctionEvent => ({
+        type: 'BidPlaced',
+        auctionId: m.auctionId,
+        seq: bid.seq,
+        at: m.at,
+        payload: eventPayload(m, bid, aliases.get(bid.bidderId) ?? aliasOf(''), sellers.get(m.auctionId)),
+      }),
+    );
+    if (!m.extension) return placed;
+    return [...placed, { type: 'AuctionExtended', auctionId: m.auctionId, seq: m.extension.seq, at: m.at, payload: { endsAt: m.extension.endsAt } }];
   });
   const eventColumn = <T>(pick: (e: LiveAuctionEvent) => T): T[] => events.map(pick);
-  const column = <T>(pick: (m: BidPlacedMessage) => T): T[] => messages.map(pick);
+  const column = <T>(pick: (row: (typeof rows)[number]) => T): T[] => rows.map(pick);
   // One statement, so one implicit transaction and one round trip: the batch lands whole or not at
   // all. A replayed bid meets its own id and is skipped; a different bid that collides with a stored
   // one on (auction_id, seq) or on its idempotency key is not a replay but a bug, so it fails the
@@ -273,12 +277,13 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
   await db.$executeRaw`
     WITH batch AS (
       SELECT * FROM unnest(
-        ${column((m) => m.id)}::uuid[], ${column((m) => m.auctionId)}::uuid[], ${column((m) => m.bid.bidderId)}::uuid[],
-        ${column((m) => m.bid.amount)}::int[], ${column((m) => m.bid.maxAmount)}::int[], ${column((m) => m.seq)}::int[],
-        ${column((m) => m.bid.idempotencyKey)}::text[], ${column((m) => m.bid.placedAt)}::timestamptz[],
-        ${column((m) => m.currentPrice)}::int[], ${column((m) => m.bidCount)}::int[], ${column((m) => m.endsAt)}::timestamptz[],
-        ${column((m) => m.extension?.seq ?? m.seq)}::int[]
-      ) AS b(id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at, current_price, bid_count, ends_at, last_seq)
+        ${column((b) => b.id)}::uuid[], ${column((b) => b.auctionId)}::uuid[], ${column((b) => b.bidderId)}::uuid[],
+        ${column((b) => b.amount)}::int[], ${column((b) => b.maxAmount)}::int[], ${column((b) => b.kind)}::text[],
+        ${column((b) => b.requestedAmount)}::int[], ${column((b) => b.seq)}::int[],
+        ${column((b) => b.idempotencyKey)}::text[], ${column((b) => b.placedAt)}::timestamptz[],
+        ${column((b) => b.currentPrice)}::int[], ${column((b) => b.bidCount)}::int[], ${column((b) => b.endsAt)}::timestamptz[],
+        ${column((b) => lastBidSeqOf(b.message, b.seq))}::int[]
+      ) AS b(id, auction_id, bidder_id, amount, max_amount, kind, requested_amount, seq, idempotency_key, placed_at, current_price, bid_count, ends_at, last_seq)
     ),
     events AS (
       SELECT * FROM unnest(
@@ -287,8 +292,8 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
       ) AS e(auction_id, seq, type, payload, at)
     ),
     new_bids AS (
-      INSERT INTO bids (id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at)
-      SELECT id, auction_id, bidder_id, amount, max_amount, seq, idempotency_key, placed_at FROM batch
+      INSERT INTO bids (id, auction_id, bidder_id, amount, max_amount, kind, requested_amount, seq, idempotency_key, placed_at)
+      SELECT id, auction_id, bidder_id, amount, max_amount, kind::"BidKind", requested_amount, seq, idempotency_key, placed_at FROM batch
       ON CONFLICT (id) DO NOTHING
     ),
     new_events AS (
@@ -307,15 +312,23 @@ export async function persistBidBatch(db: PrismaClient, messages: BidPlacedMessa
   return events;
 }
 
-/** The stored event: what a subscriber catching up needs (see services/auctions/graph-event.ts). */
-function eventPayload(m: BidPlacedMessage, bidderAlias: string, sellerId: string | undefined): BidPlacedPayload {
-  const { id, bidderId, amount, placedAt } = m.bid;
+/**
+ * The seq the auction's state reaches with this bid: the extension's, when the decision made one and
+ * this is its last bid, since the extension follows the bids.
+ */
+function lastBidSeqOf(m: BidPlacedMessage, seq: number): number {
+  return m.extension && seq === m.extension.seq - 1 ? m.extension.seq : seq;
+}
+
+/** The stored event: what a subscriber catching up needs (see services/auctions/graph-event.ts). The maximum stays out. */
+function eventPayload(m: BidPlacedMessage, bid: DecisionBid, bidderAlias: string, sellerId: string | undefined): BidPlacedPayload {
+  const { id, bidderId, amount, seq, placedAt, kind } = bid;
   // The seller may see bidders; carrying it saves every signed-in watcher a lookup per bid.
   return {
-    bid: { id, auctionId: m.auctionId, bidderId, bidderAlias, sellerId, amount, seq: m.seq, placedAt },
-    currentPrice: m.currentPrice,
-    minimumNextBid: m.minimumNextBid,
-    bidCount: m.bidCount,
+    bid: { id, auctionId: m.auctionId, bidderId, bidderAlias, sellerId, amount, seq, placedAt, kind },
+    currentPrice: bid.currentPrice,
+    minimumNextBid: bid.minimumNextBid,
+    bidCount: bid.bidCount,
     endsAt: m.endsAt,
   };
 }

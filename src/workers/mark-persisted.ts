@@ -1,15 +1,16 @@
 import type { Logger } from 'pino';
 import type { AuctionLogMessage } from '../ports/bid-log.js';
 import type { PersistedEntry, PriceBook } from '../ports/price-book.js';
+import { bidIdsOf, lastSeqOf } from '../services/bids/decision-bids.js';
 
-/** Per auction: the highest seq among the persisted messages (an extension's, when a bid made one) and the bids' ids. */
+/** Per auction: the highest seq among the persisted messages (of all the events a bid's message holds) and the bids' ids. */
 export function persistedEntries(messages: AuctionLogMessage[]): PersistedEntry[] {
   const byAuction = new Map<string, PersistedEntry>();
   for (const message of messages) {
-    const seq = message.type === 'BidPlaced' ? (message.extension?.seq ?? message.seq) : message.seq;
+    const seq = message.type === 'BidPlaced' ? lastSeqOf(message) : message.seq;
     const entry = byAuction.get(message.auctionId) ?? { auctionId: message.auctionId, seq, bidIds: [] };
     entry.seq = Math.max(entry.seq, seq);
-    if (message.type === 'BidPlaced') entry.bidIds.push(message.id);
+    if (message.type === 'BidPlaced') entry.bidIds.push(...bidIdsOf(message));
     byAuction.set(message.auctionId, entry);
   }
   return [...byAuction.values()];

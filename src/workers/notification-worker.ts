@@ -10,6 +10,7 @@ import { notifyLifecycle } from '../services/notifications/lifecycle-notices.js'
 import { parseBatch } from './bid-worker.js';
 import type { LogBatch, LogConsumer } from '../ports/log-consumer.js';
 import { runWorker, type Worker } from './run-worker.js';
+import { outbidBy, type Outbid } from '../services/bids/decision-bids.js';
 
 export const NOTIFIER_GROUP = 'notifier';
 
@@ -48,7 +49,8 @@ export function createNotificationWorker(deps: NotificationWorkerDeps): Worker {
     // The bid persister dead-letters what nobody can read; a second copy from here would only confuse.
     for (const { message, reason } of invalid) logger.warn({ partition: batch.partition, offset: message.offset, reason }, 'unreadable message skipped');
     await notifyOutbids(notifier, parsed.flatMap((p) => (p.entry.type === 'BidPlaced' ? [p.entry] : [])));
-    await notifyLifecycle(notifier, parsed.map((p) => p.entry));
+    // A purchase's end follows its bid.
+    await notifyLifecycle(notifier, parsed.flatMap((p) => (p.entry.type === 'BidPlaced' ? (p.entry.ended ? [p.entry.ended] : []) : [p.entry])));
   };
   return runWorker('notification worker', consumer, handle, logger);
 }
@@ -59,7 +61,10 @@ export function createNotificationWorker(deps: NotificationWorkerDeps): Worker {
  * and live-bus errors, so the batch is delivered again; SMS failures are recorded, not thrown.
  */
 export async function notifyOutbids(deps: NotifierDeps, bids: BidPlacedMessage[]): Promise<void> {
-  const outbids = bids.filter((b) => b.previousLeader && b.previousLeader.bidderId !== b.bid.bidderId);
+  const outbids = bids.flatMap((message) => {
+    const outbid = outbidBy(message);
+    return outbid ? [{ message, outbid }] : [];
+  });
   if (outbids.length === 0) return;
   // Side by side, so that an outage of the live bus does not hold back the SMS. A failure of either
   // fails the batch: on redelivery the recorded SMS are not sent again, and subscribers drop the
@@ -69,30 +74,35 @@ export async function notifyOutbids(deps: NotifierDeps, bids: BidPlacedMessage[]
   if (sms.status === 'rejected') throw sms.reason;
 }
 
-async function sendSmsNotices(deps: NotifierDeps, outbids: BidPlacedMessage[]): Promise<void> {
-  const leaderIds = [...new Set(outbids.map((b) => b.previousLeader!.bidderId))];
+interface OutbidNotice {
+  message: BidPlacedMessage;
+  outbid: Outbid;
+}
+
+async function sendSmsNotices(deps: NotifierDeps, outbids: OutbidNotice[]): Promise<void> {
+  const userIds = [...new Set(outbids.map((o) => o.outbid.userId))];
   const [recipients, auctions] = await Promise.all([
-    deps.db.user.findMany({ where: { id: { in: leaderIds }, smsOptIn: true, phone: { not: null } }, select: { id: true, phone: true } }),
-    deps.db.auction.findMany({ where: { id: { in: [...new Set(outbids.map((b) => b.auctionId))] } }, select: { id: true, title: true, currency: true } }),
+    deps.db.user.findMany({ where: { id: { in: userIds }, smsOptIn: true, phone: { not: null } }, select: { id: true, phone: true } }),
+    deps.db.auction.findMany({ where: { id: { in: [...new Set(outbids.map((o) => o.message.auctionId))] } }, select: { id: true, title: true, currency: true } }),
   ]);
   const phones = new Map(recipients.map((u) => [u.id, u.phone!]));
   const auctionById = new Map(auctions.map((a) => [a.id, a]));
 
   // The throttle compares each notice with the ones before it, so one auction's go in log order.
   const byAuction = new Map<string, OutbidSms[]>();
-  for (const bid of outbids) {
-    const userId = bid.previousLeader!.bidderId;
+  for (const { message, outbid } of outbids) {
+    const { userId } = outbid;
     const phone = phones.get(userId);
-    const auction = auctionById.get(bid.auctionId);
+    const auction = auctionById.get(message.auctionId);
     if (!phone) continue;
     if (!auction) {
-      deps.logger.warn({ auctionId: bid.auctionId, bidId: bid.id }, 'outbid SMS not sent: the auction is unknown');
+      deps.logger.warn({ auctionId: message.auctionId, bidId: outbid.by.id }, 'outbid SMS not sent: the auction is unknown');
       continue;
     }
-    const notice: OutbidSms = { userId, phone, auction, bidId: bid.id, at: bid.at, currentPrice: bid.currentPrice, minimumNextBid: bid.minimumNextBid };
-    const notices = byAuction.get(bid.auctionId);
+    const notice: OutbidSms = { userId, phone, auction, bidId: outbid.by.id, at: message.at, currentPrice: message.currentPrice, minimumNextBid: message.minimumNextBid };
+    const notices = byAuction.get(message.auctionId);
     if (notices) notices.push(notice);
-    else byAuction.set(bid.auctionId, [notice]);
+    else byAuction.set(message.auctionId, [notice]);
   }
 
   const smsDeps = {
@@ -111,15 +121,14 @@ async function sendSmsNotices(deps: NotifierDeps, outbids: BidPlacedMessage[]): 
   });
 }
 
-function liveOutbid(bid: BidPlacedMessage): LiveOutbid {
-  const leader = bid.previousLeader!;
+function liveOutbid({ message, outbid }: OutbidNotice): LiveOutbid {
   return {
-    userId: leader.bidderId,
-    auctionId: bid.auctionId,
-    seq: bid.seq,
-    yourBidId: leader.bidId,
-    currentPrice: bid.currentPrice,
-    minimumNextBid: bid.minimumNextBid,
-    at: bid.at,
+    userId: outbid.userId,
+    auctionId: message.auctionId,
+    seq: outbid.by.seq,
+    yourBidId: outbid.yourBidId,
+    currentPrice: message.currentPrice,
+    minimumNextBid: message.minimumNextBid,
+    at: message.at,
   };
 }

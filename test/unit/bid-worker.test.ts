@@ -123,7 +123,7 @@ describe('persisting the bid log', () => {
     const events = await db.auctionEvent.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } });
     expect(events.map((e) => e.type)).toEqual(['BidPlaced', 'BidPlaced', 'BidPlaced']);
     expect(events[2]?.payload).toEqual({
-      bid: { id: batch[2]!.id, auctionId, bidderId, bidderAlias: 'J***n', sellerId: (await auction()).sellerId, amount: 1300, seq: 3, placedAt: at(3) },
+      bid: { id: batch[2]!.id, auctionId, bidderId, bidderAlias: 'J***n', sellerId: (await auction()).sellerId, amount: 1300, seq: 3, placedAt: at(3), kind: 'PLACED' },
       currentPrice: 1300,
       minimumNextBid: 1400,
       bidCount: 3,

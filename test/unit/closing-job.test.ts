@@ -115,7 +115,7 @@ describe('the closing job', () => {
     });
     await priceBook.load({
       auctionId: row.id, sellerId, state: 'OPEN', startsAt: row.startsAt, endsAt, scheduledEndsAt: endsAt, softCloseSeconds: 60, startingPrice: 1000,
-      reservePrice: null, currentPrice: 1000, bidCount: 0, lastSeq: 0, leadingBidId: null, leaderId: null, leaderAmount: null, finalMessage: null, acceptedBids: [],
+      reservePrice: null, buyNowPrice: null, currentPrice: 1000, bidCount: 0, lastSeq: 0, leadingBidId: null, leaderId: null, leaderMaxAmount: null, finalMessage: null, acceptedBids: [],
     });
     const bid = await priceBook.placeBid({ auctionId: row.id, bidderId, bidId: randomUUID(), amount: 1000, maxAmount: null, idempotencyKey: 'k' });
     expect(bid.outcome === 'ACCEPTED' && bid.message.extension?.seq).toBe(2);

@@ -14,7 +14,7 @@ describe('the price book eviction job', () => {
     const entries = Array.from({ length: 5 }, () =>
       freshBookEntry({
         id: randomUUID(), sellerId: 'seller', state: 'OPEN', startsAt: new Date(now - HOUR), endsAt: new Date(now + HOUR),
-        scheduledEndsAt: new Date(now + HOUR), softCloseSeconds: 0, startingPrice: 10_00, reservePrice: null,
+        scheduledEndsAt: new Date(now + HOUR), softCloseSeconds: 0, startingPrice: 10_00, reservePrice: null, buyNowPrice: null,
       }),
     );
     for (const entry of entries) await priceBook.load(entry);

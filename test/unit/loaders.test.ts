@@ -79,6 +79,8 @@ describe('per-request loaders', () => {
       seq: i + 1,
       placedAt: NOW,
       bidderAlias: 'A***n',
+      kind: 'PLACED',
+      maxAmount: null,
     }));
     const statuses = await Promise.all(bids.map((bid) => resolver.status(bid, ctx)));
     expect(statuses[0]).toBe('LEADING');

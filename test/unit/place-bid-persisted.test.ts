@@ -43,7 +43,7 @@ describe('retrying a key whose bid the price book knows is persisted', () => {
     await priceBook.load(
       freshBookEntry({
         id: auction.id, sellerId: randomUUID(), state: 'OPEN', startsAt: new Date(NOW - 60_000), endsAt: auction.endsAt,
-        scheduledEndsAt: auction.endsAt, softCloseSeconds: 0, startingPrice: auction.startingPrice, reservePrice: null,
+        scheduledEndsAt: auction.endsAt, softCloseSeconds: 0, startingPrice: auction.startingPrice, reservePrice: null, buyNowPrice: null,
       }),
     );
   });

@@ -74,6 +74,7 @@ describe('placing a bid against the in-process price book and bid log', () => {
         softCloseSeconds: 0,
         startingPrice: STARTING_PRICE,
         reservePrice: null,
+        buyNowPrice: null,
       }),
     );
   });

@@ -86,6 +86,7 @@ function entry(overrides: Partial<BookEntry> = {}): BookEntry {
     softCloseSeconds: 0,
     startingPrice: 10_00,
     reservePrice: null,
+    buyNowPrice: null,
   });
   return { ...fresh, ...overrides };
 }
@@ -160,12 +161,13 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
       auctionId: auction.auctionId,
       seq: 1,
       at: message.bid.placedAt,
-      bid: { id: command.bidId, bidderId: 'alice', amount: 10_00, maxAmount: 15_00, idempotencyKey: command.idempotencyKey, placedAt: message.at },
+      bid: { id: command.bidId, bidderId: 'alice', amount: 10_00, maxAmount: 15_00, requestedAmount: 10_00, idempotencyKey: command.idempotencyKey, placedAt: message.at },
       currentPrice: 10_00,
       bidCount: 1,
       minimumNextBid: 10_50,
       endsAt: '2999-02-28T23:59:59.007Z',
       previousLeader: null,
+      automatic: null,
       extension: null,
     });
     expect(new Date(message.at).toISOString()).toBe(message.at);
@@ -223,7 +225,7 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
       lastSeq: 3,
       leadingBidId: 'earlier-bid',
       leaderId: 'carol',
-      leaderAmount: price,
+      leaderMaxAmount: price,
     });
     await book.load(auction);
     expect(await book.placeBid(bid(auction, minimum - 1))).toEqual({ outcome: 'TOO_LOW', minimumNextBid: minimum });
@@ -232,13 +234,16 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
     expect(message.previousLeader).toEqual({ bidId: 'earlier-bid', bidderId: 'carol', amount: price });
   });
 
-  it('lets the leader raise their own bid, naming themself as the previous leader', async () => {
+  it("takes the leader's higher bid as a higher maximum, leaving the price where it is", async () => {
     const auction = entry();
     await book.load(auction);
     const first = accepted(await book.placeBid(bid(auction, 10_00)));
     const raised = accepted(await book.placeBid(bid(auction, 20_00)));
     expect(raised.previousLeader).toEqual({ bidId: first.id, bidderId: 'alice', amount: 10_00 });
-    expect(raised).toMatchObject({ seq: 2, bidCount: 2, currentPrice: 20_00, minimumNextBid: 20_50 });
+    expect(raised).toMatchObject({ seq: 2, bidCount: 2, currentPrice: 10_00, minimumNextBid: 10_50, automatic: null });
+    expect(raised.bid).toMatchObject({ amount: 10_00, maxAmount: 20_00, requestedAmount: 20_00 });
+    // Not lowered: a maximum at or below the one standing is refused, naming one just above it.
+    expect(await book.placeBid(bid(auction, 15_00))).toEqual({ outcome: 'TOO_LOW', minimumNextBid: 20_01 });
   });
 
   it("refuses a bid on the bidder's own auction when the ids are UUIDs, and takes another UUID's", async () => {
@@ -306,7 +311,7 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
       leadingBidId: 'b1',
       leaderId: 'alice',
     };
-    await book.load({ ...auction, leadingBidId: 'b1', leaderId: 'alice', leaderAmount: 10_00, finalMessage: final });
+    await book.load({ ...auction, leadingBidId: 'b1', leaderId: 'alice', leaderMaxAmount: 10_00, finalMessage: final });
 
     expect(await liveOf(auction.auctionId)).toMatchObject({ state: 'ENDED', winnerId: 'alice', lastSeq: 2 });
     expect(cancelledNow(await book.cancel(cancelOf(auction)))).toMatchObject({ seq: 3, afterEnd: true });
@@ -439,7 +444,7 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
       lastSeq: 1,
       leadingBidId: message.id,
       leaderId: 'alice',
-      leaderAmount: 10_00,
+      leaderMaxAmount: 10_00,
       acceptedBids: [{ bidderId: 'alice', idempotencyKey: command.idempotencyKey, amount: 10_00, maxAmount: null, seq: 1 }],
     };
     expect(await book.load(reloaded)).toBe(true);
@@ -509,7 +514,7 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
 
     it('refuses to evict a closed auction until its end is persisted too', async () => {
       // Rebuilt from Postgres after its end: its one bid is persisted, its close not yet made.
-      const auction = entry({ endsAt: new Date(Date.now() - 1_000), currentPrice: 10_00, bidCount: 1, lastSeq: 1, leadingBidId: 'b1', leaderId: 'alice', leaderAmount: 10_00 });
+      const auction = entry({ endsAt: new Date(Date.now() - 1_000), currentPrice: 10_00, bidCount: 1, lastSeq: 1, leadingBidId: 'b1', leaderId: 'alice', leaderMaxAmount: 10_00 });
       await book.load(auction);
       const end = ended(await book.close(auction.auctionId, randomUUID()));
 
@@ -543,7 +548,7 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
           lastSeq: 2,
           leadingBidId: second.id,
           leaderId: 'bob',
-          leaderAmount: 12_00,
+          leaderMaxAmount: 12_00,
           acceptedBids: [
             { bidderId: 'alice', idempotencyKey: firstCommand.idempotencyKey, amount: 10_00, maxAmount: null, seq: 1 },
             { bidderId: 'bob', idempotencyKey: second.bid.idempotencyKey, amount: 12_00, maxAmount: null, seq: 2 },
@@ -559,7 +564,7 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
     });
 
     it('evicts a reloaded book straight away when idle, since all it holds came from Postgres', async () => {
-      const auction = entry({ currentPrice: 20_00, bidCount: 3, lastSeq: 4, leadingBidId: 'b3', leaderId: 'bob', leaderAmount: 20_00 });
+      const auction = entry({ currentPrice: 20_00, bidCount: 3, lastSeq: 4, leadingBidId: 'b3', leaderId: 'bob', leaderMaxAmount: 20_00 });
       await book.load(auction);
       expect(await book.evict(auction.auctionId, { idleSeconds: 0 })).toBe(true);
     });
@@ -618,7 +623,7 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
 
   it('peeks at the auctions it holds and leaves out the others', async () => {
     const a = entry();
-    const b = entry({ currentPrice: 30_00, bidCount: 2, lastSeq: 5, leadingBidId: 'b1', leaderId: 'bob', leaderAmount: 30_00 });
+    const b = entry({ currentPrice: 30_00, bidCount: 2, lastSeq: 5, leadingBidId: 'b1', leaderId: 'bob', leaderMaxAmount: 30_00 });
     await book.load(a);
     await book.load(b);
 
@@ -635,16 +640,16 @@ describe.each(factories)('the $name price book', ({ skipReason, create }) => {
     await book.load(auction);
     const later = new Date(auction.endsAt.getTime() + HOUR);
 
-    expect(await book.reschedule(auction.auctionId, { endsAt: later, reservePrice: null })).toBe(true);
+    expect(await book.reschedule(auction.auctionId, { endsAt: later, reservePrice: null, buyNowPrice: null })).toBe(true);
     expect((await liveOf(auction.auctionId))?.endsAt).toEqual(later);
     expect(accepted(await book.placeBid(bid(auction, 10_00))).endsAt).toBe(later.toISOString());
 
-    expect(await book.reschedule(auction.auctionId, { endsAt: new Date(later.getTime() + HOUR), reservePrice: null })).toBe(false);
+    expect(await book.reschedule(auction.auctionId, { endsAt: new Date(later.getTime() + HOUR), reservePrice: null, buyNowPrice: null })).toBe(false);
     expect((await liveOf(auction.auctionId))?.endsAt).toEqual(later);
   });
 
   it('reschedules an auction it does not hold, leaving the database the only record', async () => {
-    expect(await book.reschedule('unknown', { endsAt: new Date(), reservePrice: 20_00 })).toBe(true);
+    expect(await book.reschedule('unknown', { endsAt: new Date(), reservePrice: 20_00, buyNowPrice: null })).toBe(true);
     expect(await book.peek(['unknown'])).toEqual(new Map());
   });
 
@@ -915,7 +920,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
         lastSeq: 6,
         leadingBidId: 'earlier-bid',
         leaderId: 'carol',
-        leaderAmount: 10_00,
+        leaderMaxAmount: 10_00,
       });
 
       const toCap = accepted(await h.at(cap - 60_000).placeBid(bid(auction, 11_00)));
@@ -1036,7 +1041,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
   describe('rescheduling', () => {
     it('applies a reserve set before the first bid at the close', async () => {
       const auction = await running();
-      expect(await h.at(T - DAY).reschedule(auction.auctionId, { endsAt: new Date(T), reservePrice: 15_00 })).toBe(true);
+      expect(await h.at(T - DAY).reschedule(auction.auctionId, { endsAt: new Date(T), reservePrice: 15_00, buyNowPrice: null })).toBe(true);
       accepted(await h.at(T - HOUR).placeBid(bid(auction, 12_00)));
 
       expect(ended(await h.at(T).close(auction.auctionId, randomUUID()))).toMatchObject({ reserveStatus: 'NOT_MET', sold: false, winnerId: null });
@@ -1044,7 +1049,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
 
     it('applies a reserve removed before the first bid at the close', async () => {
       const auction = await running({ reservePrice: 15_00 });
-      expect(await h.at(T - DAY).reschedule(auction.auctionId, { endsAt: new Date(T), reservePrice: null })).toBe(true);
+      expect(await h.at(T - DAY).reschedule(auction.auctionId, { endsAt: new Date(T), reservePrice: null, buyNowPrice: null })).toBe(true);
       accepted(await h.at(T - HOUR).placeBid(bid(auction, 12_00)));
 
       expect(ended(await h.at(T).close(auction.auctionId, randomUUID()))).toMatchObject({ reserveStatus: 'NO_RESERVE', sold: true, winnerId: 'alice' });
@@ -1054,7 +1059,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
       const auction = await running({ reservePrice: 15_00 });
       accepted(await h.at(T - HOUR).placeBid(bid(auction, 12_00)));
 
-      expect(await h.at(T - HOUR).reschedule(auction.auctionId, { endsAt: new Date(T + HOUR), reservePrice: null })).toBe(false);
+      expect(await h.at(T - HOUR).reschedule(auction.auctionId, { endsAt: new Date(T + HOUR), reservePrice: null, buyNowPrice: null })).toBe(false);
       expect(ended(await h.at(T).close(auction.auctionId, randomUUID()))).toMatchObject({ reserveStatus: 'NOT_MET', sold: false, at: iso(T) });
     });
   });
@@ -1089,7 +1094,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
         lastSeq: 4,
         leadingBidId: 'b3',
         leaderId: 'bob',
-        leaderAmount: 15_00,
+        leaderMaxAmount: 15_00,
         finalMessage: final,
       };
       await h.at(T + HOUR).load(auction);
@@ -1103,7 +1108,7 @@ describe.each(clockedFactories)("the $name price book at the edges of an auction
     it('answers a close and a cancel with the loaded AuctionCancelled message', async () => {
       const source = entry({ startsAt: new Date(T - DAY), endsAt: new Date(T) });
       const final: AuctionCancelledMessage = { v: 1, type: 'AuctionCancelled', id: randomUUID(), auctionId: source.auctionId, seq: 2, at: iso(T - DAY), reason: null, afterEnd: false };
-      const auction: BookEntry = { ...source, state: 'CANCELLED', bidCount: 1, lastSeq: 1, leadingBidId: 'b1', leaderId: 'bob', leaderAmount: 10_00, finalMessage: final };
+      const auction: BookEntry = { ...source, state: 'CANCELLED', bidCount: 1, lastSeq: 1, leadingBidId: 'b1', leaderId: 'bob', leaderMaxAmount: 10_00, finalMessage: final };
       await h.at(T + HOUR).load(auction);
 
       expect(await h.at(T + HOUR).close(auction.auctionId, randomUUID())).toEqual({ outcome: 'CANCELLED', message: final });

@@ -4,9 +4,7 @@ import { buildSchema, findBreakingChanges } from 'graphql';
 import { printGraphSchema } from '../../src/http/print-schema.js';
 
 // Parts of the contract that later work builds; this list only ever shrinks.
-const NOT_YET_BUILT = new Set([
-  'Mutation.buyNow was removed.',
-]);
+const NOT_YET_BUILT = new Set<string>([]);
 
 describe('the emitted schema', () => {
   it('is committed as schema.graphql exactly as the server emits it (run npm run schema)', async () => {

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { LiveState } from '../../domain/auction.js';
-import { minimumNextBid } from '../../domain/increments.js';
-import type { BidCommand, BidDecision, BookEntry, CancelCommand, CancelDecision, CloseDecision, PriceBook } from '../../ports/price-book.js';
+import { bidIncrement, minimumNextBid } from '../../domain/increments.js';
+import type { BidCommand, BidDecision, BookEntry, BuyNowCommand, BuyNowDecision, CancelCommand, CancelDecision, CloseDecision, PriceBook } from '../../ports/price-book.js';
+import { buyNowOffered, decideProxyBid, maximumAbove } from '../../domain/proxy-bidding.js';
+import { bidIdsOf } from '../../services/bids/decision-bids.js';
 import type { AuctionEndedMessage, AuctionCancelledMessage, BidPlacedMessage } from '../../ports/bid-log.js';
 import { EXTENSION_CAP_MS } from '../../domain/auction-rules.js';
 import { reserveStatus } from '../../domain/auction.js';
@@ -14,7 +17,7 @@ export interface MemoryPriceBookOptions {
 interface Auction extends Omit<BookEntry, 'acceptedBids'> {
   winnerId: string | null;
   /** bidderId + '\n' + idempotencyKey -> what a retry of the key is compared with and answered. */
-  keys: Map<string, { amount: number; maxAmount: number | null; seq: number }>;
+  keys: Map<string, { amount: number; tag: string; seq: number }>;
   /** seq -> the message of an accepted bid not yet known to be persisted. */
   unpersisted: Map<number, BidPlacedMessage>;
   persistedSeq: number;
@@ -41,42 +44,141 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     return auction;
   }
 
+  /** The checks placing a bid and buying now share, before the judgement: null to go on. */
+  function prelude(auction: Auction | undefined, command: { bidderId: string; idempotencyKey: string; pauseNewBids?: boolean }, request: { amount: number; tag: string }) {
+    if (!auction) return { outcome: 'MISSING' } as const;
+    const earlier = auction.keys.get(keyField(command.bidderId, command.idempotencyKey));
+    if (earlier) {
+      if (earlier.amount !== request.amount || earlier.tag !== request.tag) return { outcome: 'KEY_REUSED' } as const;
+      const message = auction.unpersisted.get(earlier.seq);
+      return message ? ({ outcome: 'DUPLICATE', message: structuredClone(message) } as const) : ({ outcome: 'DUPLICATE_PERSISTED', seq: earlier.seq } as const);
+    }
+    if (command.pauseNewBids) return { outcome: 'PAUSED' } as const;
+    const now = clock();
+    if (auction.state !== 'OPEN') return { outcome: 'NOT_ACTIVE', status: auction.state } as const;
+    if (now < auction.startsAt.getTime()) return { outcome: 'NOT_ACTIVE', status: 'SCHEDULED' } as const;
+    if (now >= auction.endsAt.getTime()) return { outcome: 'NOT_ACTIVE', status: 'ENDED' } as const;
+    if (command.bidderId === auction.sellerId) return { outcome: 'OWN_AUCTION' } as const;
+    return null;
+  }
+
+  /** Records an accepted decision's message: its key's record, the copy a retry republishes, the read-your-writes copies. */
+  function remember(auction: Auction, command: { bidderId: string; idempotencyKey: string }, request: { amount: number; tag: string }, message: BidPlacedMessage) {
+    auction.keys.set(keyField(command.bidderId, command.idempotencyKey), { ...request, seq: message.seq });
+    auction.unpersisted.set(message.seq, message);
+    const now = clock();
+    // Insertion order is expiry order, so the expired copies are all at the front.
+    for (const [id, held] of recent) {
+      if (held.expiresAt > now) break;
+      recent.delete(id);
+    }
+    for (const id of bidIdsOf(message)) recent.set(id, { message, expiresAt: now + recentBidTtlSeconds * 1000 });
+  }
+
+  const previousLeaderOf = (auction: Auction) =>
+    auction.leadingBidId === null ? null : { bidId: auction.leadingBidId, bidderId: auction.leaderId!, amount: auction.currentPrice };
+
   function placeBid(command: BidCommand): BidDecision {
     const auction = touch(command.auctionId);
-    if (!auction) return { outcome: 'MISSING' };
-
-    const field = keyField(command.bidderId, command.idempotencyKey);
-    const earlier = auction.keys.get(field);
-    if (earlier) {
-      if (earlier.amount !== command.amount || earlier.maxAmount !== command.maxAmount) return { outcome: 'KEY_REUSED' };
-      const message = auction.unpersisted.get(earlier.seq);
-      return message ? { outcome: 'DUPLICATE', message: structuredClone(message) } : { outcome: 'DUPLICATE_PERSISTED', seq: earlier.seq };
-    }
-    if (command.pauseNewBids) return { outcome: 'PAUSED' };
+    const maxAmount = maximumAbove(command.amount, command.maxAmount);
+    const request = { amount: command.amount, tag: maxAmount === null ? '' : String(maxAmount) };
+    const refused = prelude(auction, command, request);
+    if (refused) return refused;
+    const book = auction!;
+    const leader = book.leaderId === null ? null : { bidderId: book.leaderId, maxAmount: book.leaderMaxAmount ?? book.currentPrice };
+    const decision = decideProxyBid({ ...book, leader }, { bidderId: command.bidderId, amount: command.amount, maxAmount: maxAmount ?? command.amount });
+    if (decision.outcome === 'TOO_LOW') return decision;
 
     const now = clock();
-    if (auction.state !== 'OPEN') return { outcome: 'NOT_ACTIVE', status: auction.state };
-    if (now < auction.startsAt.getTime()) return { outcome: 'NOT_ACTIVE', status: 'SCHEDULED' };
-    if (now >= auction.endsAt.getTime()) return { outcome: 'NOT_ACTIVE', status: 'ENDED' };
-    if (command.bidderId === auction.sellerId) return { outcome: 'OWN_AUCTION' };
-    const minimum = minimumNextBid(auction);
-    if (command.amount < minimum) return { outcome: 'TOO_LOW', minimumNextBid: minimum };
-
     const at = new Date(now).toISOString();
-    const seq = auction.lastSeq + 1;
-    const extendedTo = softCloseEnd(auction, now);
-    const previousLeader =
-      auction.leadingBidId === null
-        ? null
-        : { bidId: auction.leadingBidId, bidderId: auction.leaderId!, amount: auction.leaderAmount! };
-    Object.assign(auction, {
-      currentPrice: command.amount,
-      bidCount: auction.bidCount + 1,
-      lastSeq: extendedTo === null ? seq : seq + 1,
+    const automaticBidId = command.automaticBidId ?? randomUUID();
+    const ids = decision.bids.map((_, i) => (i === decision.own ? command.bidId : automaticBidId));
+    const firstSeq = book.lastSeq + 1;
+    const seqOf = (i: number) => firstSeq + i;
+    const mine = decision.bids[decision.own]!;
+    const otherIndex = decision.bids.findIndex((_, i) => i !== decision.own);
+    const other = decision.bids[otherIndex];
+    const extendedTo = softCloseEnd(book, now);
+    const lastBidSeq = seqOf(decision.bids.length - 1);
+    const previousLeader = previousLeaderOf(book);
+    Object.assign(book, {
+      currentPrice: decision.book.currentPrice,
+      bidCount: decision.book.bidCount,
+      lastSeq: extendedTo === null ? lastBidSeq : lastBidSeq + 1,
+      leadingBidId: ids.at(-1),
+      leaderId: decision.book.leader!.bidderId,
+      leaderMaxAmount: decision.book.leader!.maxAmount,
+      endsAt: extendedTo === null ? book.endsAt : new Date(extendedTo),
+    });
+    const message: BidPlacedMessage = {
+      v: 1,
+      type: 'BidPlaced',
+      id: command.bidId,
+      auctionId: command.auctionId,
+      seq: seqOf(decision.own),
+      at,
+      bid: {
+        id: command.bidId,
+        bidderId: command.bidderId,
+        amount: mine.amount,
+        maxAmount: mine.maxAmount,
+        requestedAmount: command.amount,
+        idempotencyKey: command.idempotencyKey,
+        placedAt: at,
+      },
+      currentPrice: book.currentPrice,
+      bidCount: book.bidCount,
+      minimumNextBid: minimumNextBid(book),
+      endsAt: book.endsAt.toISOString(),
+      previousLeader,
+      automatic: other ? { id: automaticBidId, bidderId: other.bidderId, amount: other.amount, maxAmount: other.maxAmount, seq: seqOf(otherIndex) } : null,
+      extension: extendedTo === null ? null : { seq: lastBidSeq + 1, endsAt: book.endsAt.toISOString() },
+    };
+    remember(book, command, request, message);
+    return { outcome: 'ACCEPTED', message: structuredClone(message) };
+  }
+
+  function buyNow(command: BuyNowCommand): BuyNowDecision {
+    const auction = touch(command.auctionId);
+    const request = { amount: auction?.buyNowPrice ?? 0, tag: 'b' };
+    const refused = prelude(auction, command, request);
+    if (refused) return refused;
+    const book = auction!;
+    const price = book.buyNowPrice;
+    if (price === null || !buyNowOffered(book)) return { outcome: 'NOT_OFFERED' };
+
+    const now = clock();
+    const at = new Date(now).toISOString();
+    const seq = book.lastSeq + 1;
+    const previousLeader = previousLeaderOf(book);
+    const ended: AuctionEndedMessage = {
+      v: 1,
+      type: 'AuctionEnded',
+      id: command.eventId,
+      auctionId: command.auctionId,
+      seq: seq + 1,
+      at,
+      sold: true,
+      finalPrice: price,
+      winnerId: command.bidderId,
+      winningBidId: command.bidId,
+      reserveStatus: book.reservePrice === null ? 'NO_RESERVE' : 'MET',
+      bidCount: book.bidCount + 1,
+      currentPrice: price,
       leadingBidId: command.bidId,
       leaderId: command.bidderId,
-      leaderAmount: command.amount,
-      endsAt: extendedTo === null ? auction.endsAt : new Date(extendedTo),
+    };
+    Object.assign(book, {
+      state: 'ENDED',
+      currentPrice: price,
+      bidCount: ended.bidCount,
+      lastSeq: ended.seq,
+      leadingBidId: command.bidId,
+      leaderId: command.bidderId,
+      leaderMaxAmount: price,
+      endsAt: new Date(now),
+      finalMessage: ended,
+      winnerId: command.bidderId,
     });
     const message: BidPlacedMessage = {
       v: 1,
@@ -85,29 +187,15 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
       auctionId: command.auctionId,
       seq,
       at,
-      bid: {
-        id: command.bidId,
-        bidderId: command.bidderId,
-        amount: command.amount,
-        maxAmount: command.maxAmount,
-        idempotencyKey: command.idempotencyKey,
-        placedAt: at,
-      },
-      currentPrice: auction.currentPrice,
-      bidCount: auction.bidCount,
-      minimumNextBid: minimumNextBid(auction),
-      endsAt: auction.endsAt.toISOString(),
+      bid: { id: command.bidId, bidderId: command.bidderId, amount: price, maxAmount: price, requestedAmount: price, kind: 'BUY_NOW', idempotencyKey: command.idempotencyKey, placedAt: at },
+      currentPrice: price,
+      bidCount: ended.bidCount,
+      minimumNextBid: price + bidIncrement(price),
+      endsAt: at,
       previousLeader,
-      extension: extendedTo === null ? null : { seq: seq + 1, endsAt: auction.endsAt.toISOString() },
+      ended,
     };
-    auction.keys.set(field, { amount: command.amount, maxAmount: command.maxAmount, seq });
-    auction.unpersisted.set(seq, message);
-    // Insertion order is expiry order, so the expired copies are all at the front.
-    for (const [id, held] of recent) {
-      if (held.expiresAt > now) break;
-      recent.delete(id);
-    }
-    recent.set(message.id, { message, expiresAt: now + recentBidTtlSeconds * 1000 });
+    remember(book, command, request, message);
     return { outcome: 'ACCEPTED', message: structuredClone(message) };
   }
 
@@ -181,7 +269,8 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
   return {
     async load({ acceptedBids, ...entry }) {
       if (auctions.has(entry.auctionId)) return false;
-      const keys = new Map(acceptedBids.map((b) => [keyField(b.bidderId, b.idempotencyKey), { amount: b.amount, maxAmount: b.maxAmount, seq: b.seq }]));
+      const tagOf = (b: (typeof acceptedBids)[number]) => (b.buyNow ? 'b' : String(maximumAbove(b.amount, b.maxAmount) ?? ''));
+      const keys = new Map(acceptedBids.map((b) => [keyField(b.bidderId, b.idempotencyKey), { amount: b.amount, tag: tagOf(b), seq: b.seq }]));
       const winnerId = entry.finalMessage?.type === 'AuctionEnded' ? entry.finalMessage.winnerId : null;
       // Rebuilt only from what Postgres holds: all of it is persisted.
       auctions.set(entry.auctionId, { ...structuredClone(entry), winnerId, keys, unpersisted: new Map(), persistedSeq: entry.lastSeq, touchedAt: clock() });
@@ -189,6 +278,8 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
     },
 
     placeBid: async (command) => placeBid(command),
+
+    buyNow: async (command) => buyNow(command),
 
     async peek(auctionIds) {
       const live = new Map<string, LiveState>();
@@ -205,12 +296,12 @@ export function createMemoryPriceBook(options: MemoryPriceBookOptions = {}): Pri
 
     cancel: async (command) => cancel(command),
 
-    async reschedule(auctionId, { endsAt, reservePrice }) {
+    async reschedule(auctionId, { endsAt, reservePrice, buyNowPrice }) {
       const auction = touch(auctionId);
       // Nothing held here: the database is then the only record, so there is nothing to refuse.
       if (!auction) return true;
       if (auction.bidCount !== 0 || auction.state !== 'OPEN') return false;
-      Object.assign(auction, { endsAt: new Date(endsAt), scheduledEndsAt: new Date(endsAt), reservePrice });
+      Object.assign(auction, { endsAt: new Date(endsAt), scheduledEndsAt: new Date(endsAt), reservePrice, buyNowPrice });
       return true;
     },
 

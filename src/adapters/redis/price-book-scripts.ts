@@ -9,12 +9,13 @@ import { EXTENSION_CAP_MS } from '../../domain/auction-rules.js';
 //             s sellerId (a UUID as its 16 bytes)   S state (absent: OPEN)   b startsAt   e endsAt
 //             E scheduledEndsAt (absent: e)   w softCloseSeconds (absent: 0)
 //             o startingPrice   r reservePrice (absent: none)   p currentPrice (absent: o)
+//             B buyNowPrice (absent: none)
 //             n bidCount (absent: 0)   q lastSeq (absent: 0)   P the highest seq persisted (absent: 0)
-//             l leadingBidId   L leaderId   a leaderAmount (absent: p)   W winnerId
+//             l leadingBidId   L leaderId   m the leader's secret maximum (absent: p)   W winnerId
 //             f the AuctionEnded or AuctionCancelled message that closed it
 //           and one idempotency record per accepted bid: field = the first 64 bits of
 //           sha1(bidderId .. '\n' .. idempotencyKey), as 8 raw bytes (never 1 or 2 bytes long, so
-//           never a book field); value = 'amount,seq' or 'amount,seq,maxAmount'. A record answers a
+//           never a book field); value = 'amount,seq', 'amount,seq,maxAmount' or 'price,seq,b'. A record answers a
 //           retried key from then on. Two keys on one auction collide with a chance of about
 //           n^2 / 2^65 for n keys: 3e-12 for an auction with 10,000 bids, so a retry never meets
 //           another bidder's record in practice.
@@ -60,36 +61,36 @@ local function held()
 end
 `;
 
-// The idempotency record of a bidder's key: 8 raw bytes of its SHA-1, and the value a retry compares.
+// The idempotency record of a bidder's key: 8 raw bytes of its SHA-1, and the value a retry compares:
+// the amount asked for, the seq of the bid it placed, and its maximum when above the amount ('b'
+// for a Buy It Now purchase).
 const RECORD_LUA = `
 local function recordField(bidderId, idempotencyKey)
   local hex = redis.sha1hex(bidderId .. '\\n' .. idempotencyKey):sub(1, 16)
   return (hex:gsub('..', function(byte) return string.char(tonumber(byte, 16)) end))
 end
-local function recordValue(amount, seq, maxAmount)
-  if maxAmount == nil or maxAmount == '' or maxAmount == cjson.null then return amount .. ',' .. seq end
-  return amount .. ',' .. seq .. ',' .. maxAmount
+local function recordValue(amount, seq, tag)
+  if tag == nil or tag == '' then return amount .. ',' .. seq end
+  return amount .. ',' .. seq .. ',' .. tag
 end
 `;
 
-/** ARGV: auctionId, bidId, bidderId, amount, maxAmount ('' for none), idempotencyKey, retentionMs, pauseNewBids ('1' or '0'), increment table. */
-export const PLACE_BID_LUA = `
-local book, messages = KEYS[1], KEYS[2]
-local auctionId, bidId, bidderId = ARGV[1], ARGV[2], ARGV[3]
-local amount = tonumber(ARGV[4])
-local maxAmount = cjson.null
-if ARGV[5] ~= '' then maxAmount = tonumber(ARGV[5]) end
-local idempotencyKey, retentionMs, pauseNewBids = ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1'
-local EXTENSION_CAP_MS = ${EXTENSION_CAP_MS}
-
--- The increment table comes from incrementTableArgs(): [upTo, increment]... then the top increment.
+// The increment table comes from incrementTableArgs() at ARGV[first]: [upTo, increment]... then the top increment.
+const incrementLua = (first: number) => `
 local function increment(price)
-  for i = 9, #ARGV - 1, 2 do
+  for i = ${first}, #ARGV - 1, 2 do
     if price < tonumber(ARGV[i]) then return tonumber(ARGV[i + 1]) end
   end
   return tonumber(ARGV[#ARGV])
 end
+`;
 
+// What placing a bid and buying now share, up to the judgement itself: a retried key answers as it
+// did the first time, whatever has happened to the auction since (with the message while the
+// persister may still lack it, else with its seq, which finds the rest in Postgres); then a pause,
+// the state and the clock, and the seller. Needs book, messages, bidderId, idempotencyKey,
+// requestAmount, requestTag and pauseNewBids.
+const JUDGE_PRELUDE_LUA = `
 ${ISO_LUA}
 ${HELD_LUA}
 ${RECORD_LUA}
@@ -101,14 +102,11 @@ local function packedUuid(id)
 end
 if not held() then return {'MISSING'} end
 
--- A retried key answers as it did the first time, whatever has happened to the auction since: with
--- the message while the persister may still lack it, else with its seq (Postgres has the rest).
 local keyField = recordField(bidderId, idempotencyKey)
 local stored = redis.call('HGET', book, keyField)
 if stored then
-  local earlierAmount, earlierSeq, earlierMax = string.match(stored, '^(%d+),(%d+),?(%d*)$')
-  local sameMax = (earlierMax == '' and maxAmount == cjson.null) or tonumber(earlierMax) == maxAmount
-  if tonumber(earlierAmount) ~= amount or not sameMax then return {'KEY_REUSED'} end
+  local earlierAmount, earlierSeq, earlierTag = string.match(stored, '^(%d+),(%d+),?(%w*)$')
+  if tonumber(earlierAmount) ~= requestAmount or earlierTag ~= requestTag then return {'KEY_REUSED'} end
   local message = redis.call('HGET', messages, earlierSeq)
   if message then return {'DUPLICATE', message} end
   return {'DUPLICATE_PERSISTED', earlierSeq}
@@ -116,9 +114,13 @@ end
 -- Checked after the retried key: a bid accepted earlier keeps its answer while new ones wait.
 if pauseNewBids then return {'PAUSED'} end
 
-local f = redis.call('HMGET', book, 's', 'S', 'b', 'e', 'o', 'p', 'n', 'q', 'l', 'L', 'a', 'E', 'w')
+local f = redis.call('HMGET', book, 's', 'S', 'b', 'e', 'o', 'p', 'n', 'q', 'l', 'L', 'a', 'E', 'w', 'm', 'r', 'B')
 local state, endsAt = f[2] or 'OPEN', tonumber(f[4])
-local currentPrice, bidCount, lastSeq = tonumber(f[6] or f[5]), tonumber(f[7] or '0'), tonumber(f[8] or '0')
+local startingPrice, currentPrice = tonumber(f[5]), tonumber(f[6] or f[5])
+local bidCount, lastSeq = tonumber(f[7] or '0'), tonumber(f[8] or '0')
+local leaderId, reserve = f[10], tonumber(f[15])
+-- The leader's secret maximum: absent, it is the price.
+local leaderMax = tonumber(f[14] or f[6] or f[5])
 
 -- The server's clock is the only clock: every bid on this auction is judged against the same one.
 ${NOW_LUA}
@@ -127,39 +129,94 @@ if now < tonumber(f[3]) then return {'NOT_ACTIVE', 'SCHEDULED'} end
 if now >= endsAt then return {'NOT_ACTIVE', 'ENDED'} end
 if bidderId == f[1] or packedUuid(bidderId) == f[1] then return {'OWN_AUCTION'} end
 
-local minimum = tonumber(f[5])
+local previousLeader = cjson.null
+if f[9] then previousLeader = { bidId = f[9], bidderId = leaderId, amount = currentPrice } end
+local at = iso(now)
+-- The leader and the price are those of the last bid; its maximum is stored only above its amount.
+local function lead(bid, id, newBidCount, newLastSeq)
+  redis.call('HSET', book, 'p', bid.amount, 'n', newBidCount, 'q', newLastSeq, 'l', id, 'L', bid.bidderId)
+  if bid.maxAmount > bid.amount then redis.call('HSET', book, 'm', bid.maxAmount) elseif f[14] then redis.call('HDEL', book, 'm') end
+  -- Written by an earlier layout: the leader's amount is the price now.
+  if f[11] then redis.call('HDEL', book, 'a') end
+end
+`;
+
+/**
+ * ARGV: auctionId, bidId, automaticBidId, bidderId, amount, maxAmount ('' for none, or equal to the
+ * amount), idempotencyKey, retentionMs, pauseNewBids ('1' or '0'), increment table. The rules of
+ * domain/proxy-bidding.ts, step for step: one decision may place two bids, the request's own and an
+ * automatic one for the other bidder, each with its seq; the message is the request's bid and
+ * carries the automatic one.
+ */
+export const PLACE_BID_LUA = `
+local book, messages = KEYS[1], KEYS[2]
+local auctionId, bidId, automaticBidId, bidderId = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local amount = tonumber(ARGV[5])
+local maxAmount = amount
+if ARGV[6] ~= '' then maxAmount = tonumber(ARGV[6]) end
+local idempotencyKey, retentionMs, pauseNewBids = ARGV[7], tonumber(ARGV[8]), ARGV[9] == '1'
+local requestAmount, requestTag = amount, ARGV[6]
+local EXTENSION_CAP_MS = ${EXTENSION_CAP_MS}
+${incrementLua(10)}
+${JUDGE_PRELUDE_LUA}
+local minimum = startingPrice
 if bidCount > 0 then minimum = currentPrice + increment(currentPrice) end
 if amount < minimum then return {'TOO_LOW', tostring(minimum)} end
 
-local previousLeader = cjson.null
-if f[9] then previousLeader = { bidId = f[9], bidderId = f[10], amount = tonumber(f[11] or f[6] or f[5]) } end
-local at = iso(now)
+local function reserveFloor(max)
+  if reserve and max >= reserve then return reserve end
+  return 0
+end
+local bids, own = {}, 1
+if leaderId and leaderId == bidderId then
+  if maxAmount <= leaderMax then return {'TOO_LOW', tostring(math.max(minimum, leaderMax + 1))} end
+  bids[1] = { bidderId = bidderId, amount = math.max(currentPrice, reserveFloor(maxAmount)), maxAmount = maxAmount }
+elseif not leaderId then
+  bids[1] = { bidderId = bidderId, amount = math.max(amount, reserveFloor(maxAmount)), maxAmount = maxAmount }
+elseif maxAmount > leaderMax then
+  if leaderMax > currentPrice then bids[1] = { bidderId = leaderId, amount = leaderMax, maxAmount = leaderMax, automatic = true } end
+  local competitive = math.min(maxAmount, leaderMax + increment(leaderMax))
+  bids[#bids + 1] = { bidderId = bidderId, amount = math.max(amount, competitive, reserveFloor(maxAmount)), maxAmount = maxAmount }
+  own = #bids
+else
+  local answer = math.max(math.min(leaderMax, maxAmount + increment(maxAmount)), reserveFloor(leaderMax))
+  bids[1] = { bidderId = bidderId, amount = maxAmount, maxAmount = maxAmount }
+  bids[2] = { bidderId = leaderId, amount = answer, maxAmount = leaderMax, automatic = true }
+end
+local last = bids[#bids]
+local seq = lastSeq + own
 
 -- Soft close: a bid within the window moves the end to its time + the window, never past the cap
--- (24 hours after the end the seller set). The move is an event of its own, right after the bid.
-local seq, newEndsAt, extension = lastSeq + 1, endsAt, cjson.null
+-- (24 hours after the end the seller set). The move is an event of its own, right after the bids.
+local newEndsAt, extension = endsAt, cjson.null
+local newLastSeq = lastSeq + #bids
 local window = tonumber(f[13] or '0') * 1000
 if window > 0 and endsAt - now <= window then
   local target = math.min(now + window, tonumber(f[12] or f[4]) + EXTENSION_CAP_MS)
   if target > endsAt then
     newEndsAt = target
-    extension = { seq = seq + 1, endsAt = iso(newEndsAt) }
+    newLastSeq = newLastSeq + 1
+    extension = { seq = newLastSeq, endsAt = iso(newEndsAt) }
   end
 end
+local automatic = cjson.null
+if #bids == 2 then
+  local other = bids[3 - own]
+  automatic = { id = automaticBidId, bidderId = other.bidderId, amount = other.amount, maxAmount = other.maxAmount, seq = lastSeq + 3 - own }
+end
+local mine = bids[own]
 local message = cjson.encode({
   v = 1, type = 'BidPlaced', id = bidId, auctionId = auctionId, seq = seq, at = at,
-  bid = { id = bidId, bidderId = bidderId, amount = amount, maxAmount = maxAmount,
+  bid = { id = bidId, bidderId = bidderId, amount = mine.amount, maxAmount = maxAmount, requestedAmount = amount,
           idempotencyKey = idempotencyKey, placedAt = at },
-  currentPrice = amount, bidCount = bidCount + 1, minimumNextBid = amount + increment(amount),
-  endsAt = iso(newEndsAt), previousLeader = previousLeader, extension = extension,
+  currentPrice = last.amount, bidCount = bidCount + #bids, minimumNextBid = last.amount + increment(last.amount),
+  endsAt = iso(newEndsAt), previousLeader = previousLeader, automatic = automatic, extension = extension,
 })
 
-local newLastSeq = seq
-if extension ~= cjson.null then newLastSeq = seq + 1 end
-redis.call('HSET', book, 'p', amount, 'n', bidCount + 1, 'q', newLastSeq, 'l', bidId, 'L', bidderId,
-  keyField, recordValue(amount, seq, maxAmount))
--- The leader's amount is the price now, so it need not be stored apart.
-if f[11] then redis.call('HDEL', book, 'a') end
+local leadingId = bidId
+if last ~= mine then leadingId = automaticBidId end
+lead(last, leadingId, bidCount + #bids, newLastSeq)
+redis.call('HSET', book, keyField, recordValue(amount, seq, requestTag))
 if newEndsAt ~= endsAt then
   -- The end the seller set was implied by the end; once the end moves, it is kept.
   if not f[12] then redis.call('HSET', book, 'E', endsAt) end
@@ -172,8 +229,51 @@ return {'ACCEPTED', message}
 `;
 
 /**
+ * ARGV: auctionId, bidId, eventId, bidderId, idempotencyKey, retentionMs, pauseNewBids ('1' or '0'),
+ * increment table. Buys the item at its Buy It Now price while that is offered (no bid yet, or a
+ * reserve not yet met): the purchase is a bid, and the auction ends with it in the same step, its
+ * AuctionEnded message carried by the bid's and kept as the close's, so no bid and no closing job
+ * can come after it with another outcome.
+ */
+export const BUY_NOW_LUA = `
+local book, messages = KEYS[1], KEYS[2]
+local auctionId, bidId, eventId, bidderId = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local idempotencyKey, retentionMs, pauseNewBids = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
+local price = tonumber(redis.call('HGET', book, 'B') or '')
+local requestAmount, requestTag = price or 0, 'b'
+${incrementLua(8)}
+${JUDGE_PRELUDE_LUA}
+if not price or not (bidCount == 0 or (reserve and currentPrice < reserve)) then return {'NOT_OFFERED'} end
+
+local seq = lastSeq + 1
+local reserveStatus = 'NO_RESERVE'
+if reserve then reserveStatus = 'MET' end
+local ended = {
+  v = 1, type = 'AuctionEnded', id = eventId, auctionId = auctionId, seq = seq + 1, at = at,
+  sold = true, finalPrice = price, winnerId = bidderId, winningBidId = bidId,
+  reserveStatus = reserveStatus, bidCount = bidCount + 1,
+  currentPrice = price, leadingBidId = bidId, leaderId = bidderId,
+}
+local message = cjson.encode({
+  v = 1, type = 'BidPlaced', id = bidId, auctionId = auctionId, seq = seq, at = at,
+  bid = { id = bidId, bidderId = bidderId, amount = price, maxAmount = price, requestedAmount = price,
+          idempotencyKey = idempotencyKey, placedAt = at, kind = 'BUY_NOW' },
+  currentPrice = price, bidCount = bidCount + 1, minimumNextBid = price + increment(price),
+  endsAt = at, previousLeader = previousLeader, ended = ended,
+})
+lead({ bidderId = bidderId, amount = price, maxAmount = price }, bidId, bidCount + 1, seq + 1)
+-- It ends now: the end moves back to the purchase, and the end the seller set is kept.
+if not f[12] then redis.call('HSET', book, 'E', endsAt) end
+redis.call('HSET', book, 'e', now, 'S', 'ENDED', 'W', bidderId, 'f', cjson.encode(ended), keyField, recordValue(price, seq, 'b'))
+redis.call('HSET', messages, seq, message)
+redis.call('PEXPIREAT', messages, now + retentionMs)
+redis.call('PEXPIREAT', book, now + retentionMs)
+return {'ACCEPTED', message}
+`;
+
+/**
  * ARGV: expireAtMs, number of book field/value args, book fields..., then five args per accepted
- * bid: bidderId, idempotencyKey, amount, maxAmount ('' for none), seq.
+ * bid: bidderId, idempotencyKey, amount, tag (maxAmount, 'b' for Buy It Now, '' for neither), seq.
  */
 export const LOAD_LUA = `
 ${HELD_LUA}
@@ -275,7 +375,7 @@ redis.call('HSET', book, 'S', 'CANCELLED', 'q', lastSeq + 1, 'f', message)
 return {'CANCELLED', message, '1'}
 `;
 
-/** ARGV: endsAtMs, expireAtMs, reservePrice ('' for none). */
+/** ARGV: endsAtMs, expireAtMs, reservePrice ('' for none), buyNowPrice ('' for none). */
 export const RESCHEDULE_LUA = `
 ${HELD_LUA}
 -- Nothing held here: the database is then the only record, so there is nothing to refuse.
@@ -286,6 +386,7 @@ if tonumber(f[1] or '0') ~= 0 or (f[2] or 'OPEN') ~= 'OPEN' then return 0 end
 redis.call('HSET', KEYS[1], 'e', ARGV[1])
 redis.call('HDEL', KEYS[1], 'E')
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'r') else redis.call('HSET', KEYS[1], 'r', ARGV[3]) end
+if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'B') else redis.call('HSET', KEYS[1], 'B', ARGV[4]) end
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1
 `;

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { LiveState } from '../../domain/auction.js';
 import { incrementTableArgs } from '../../domain/increments.js';
 import type { BidDecision, BookEntry, PriceBook } from '../../ports/price-book.js';
 import type { AuctionCancelledMessage, AuctionEndedMessage, BidPlacedMessage } from '../../ports/bid-log.js';
-import { CANCEL_LUA, CLOSE_LUA, EVICT_LUA, LOAD_LUA, MARK_PERSISTED_LUA, PLACE_BID_LUA, RESCHEDULE_LUA } from './price-book-scripts.js';
+import { BUY_NOW_LUA, CANCEL_LUA, CLOSE_LUA, EVICT_LUA, LOAD_LUA, MARK_PERSISTED_LUA, PLACE_BID_LUA, RESCHEDULE_LUA } from './price-book-scripts.js';
+import { maximumAbove } from '../../domain/proxy-bidding.js';
 
 /** How long an auction's keys outlive its end: late retries still get their original answer. */
 const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -24,6 +26,7 @@ type Arg = string | number | Buffer;
 type ScriptCall = (...args: Arg[]) => Promise<unknown>;
 interface Scripts {
   priceBookPlaceBid: ScriptCall;
+  priceBookBuyNow: ScriptCall;
   priceBookLoad: ScriptCall;
   priceBookClose: ScriptCall;
   priceBookCancel: ScriptCall;
@@ -34,6 +37,7 @@ interface Scripts {
 
 const SCRIPTS: Record<keyof Scripts, string> = {
   priceBookPlaceBid: PLACE_BID_LUA,
+  priceBookBuyNow: BUY_NOW_LUA,
   priceBookLoad: LOAD_LUA,
   priceBookClose: CLOSE_LUA,
   priceBookCancel: CANCEL_LUA,
@@ -64,10 +68,26 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
   const bookKey = new RegExp(`^${escapeRegExp(keyPrefix)}auction:\\{([^}]+)\\}$`);
   const recentBidKey = (bidId: string) => `${keyPrefix}bid:{${bidId}}`;
 
+  /**
+   * Read-your-writes copies of an accepted decision's bids, by id. The bid is accepted whatever
+   * happens here: failing now would hide a leader that exists, so a lost copy is only worth a warning.
+   */
+  async function keepRecent(message: BidPlacedMessage, json: string): Promise<void> {
+    const ids = message.automatic ? [message.id, message.automatic.id] : [message.id];
+    try {
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.set(recentBidKey(id), json, 'EX', recentBidTtlSeconds);
+      const failed = ((await pipeline.exec()) ?? []).find(([error]) => error);
+      if (failed) throw failed[0];
+    } catch (error) {
+      logger?.warn({ err: error, bidId: message.id }, 'could not record the recent bid');
+    }
+  }
+
   return {
     async load(entry) {
       const auctionFields = entryFields(entry);
-      const keyFields = entry.acceptedBids.flatMap((b) => [b.bidderId, b.idempotencyKey, b.amount, b.maxAmount ?? '', b.seq]);
+      const keyFields = entry.acceptedBids.flatMap((b) => [b.bidderId, b.idempotencyKey, b.amount, b.buyNow ? 'b' : (maximumAbove(b.amount, b.maxAmount) ?? ''), b.seq]);
       // Counted from now when the end is long past (an ended auction reloaded to cancel its sale):
       // an expiry already passed would delete the keys as soon as they were written.
       const expireAt = Math.max(entry.endsAt.getTime(), Date.now()) + RETENTION_MS;
@@ -80,24 +100,36 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
         ...keysOf(command.auctionId),
         command.auctionId,
         command.bidId,
+        command.automaticBidId ?? randomUUID(),
         command.bidderId,
         command.amount,
-        command.maxAmount ?? '',
+        maximumAbove(command.amount, command.maxAmount) ?? '',
         command.idempotencyKey,
         RETENTION_MS,
         command.pauseNewBids ? '1' : '0',
         ...incrementTableArgs(),
       )) as [string, string?];
       const decision = toDecision(reply);
-      if (decision.outcome === 'ACCEPTED') {
-        // The bid is accepted whatever happens here: failing now would hide a leader that exists,
-        // so a lost read-your-writes copy is only worth a warning.
-        try {
-          await redis.set(recentBidKey(decision.message.id), reply[1]!, 'EX', recentBidTtlSeconds);
-        } catch (error) {
-          logger?.warn({ err: error, bidId: decision.message.id }, 'could not record the recent bid');
-        }
-      }
+      if (decision.outcome === 'ACCEPTED') await keepRecent(decision.message, reply[1]!);
+      return decision;
+    },
+
+    async buyNow(command) {
+      const reply = (await scripts.priceBookBuyNow(
+        ...keysOf(command.auctionId),
+        command.auctionId,
+        command.bidId,
+        command.eventId,
+        command.bidderId,
+        command.idempotencyKey,
+        RETENTION_MS,
+        command.pauseNewBids ? '1' : '0',
+        ...incrementTableArgs(),
+      )) as [string, string?];
+      if (reply[0] === 'NOT_OFFERED') return { outcome: 'NOT_OFFERED' };
+      const decision = toDecision(reply);
+      if (decision.outcome === 'TOO_LOW') throw new Error('unexpected price book reply: TOO_LOW');
+      if (decision.outcome === 'ACCEPTED') await keepRecent(decision.message, reply[1]!);
       return decision;
     },
 
@@ -156,8 +188,8 @@ export function createRedisPriceBook(options: RedisPriceBookOptions): PriceBook 
       }
     },
 
-    async reschedule(auctionId, { endsAt, reservePrice }) {
-      const moved = await scripts.priceBookReschedule(...keysOf(auctionId), endsAt.getTime(), endsAt.getTime() + RETENTION_MS, reservePrice ?? '');
+    async reschedule(auctionId, { endsAt, reservePrice, buyNowPrice }) {
+      const moved = await scripts.priceBookReschedule(...keysOf(auctionId), endsAt.getTime(), endsAt.getTime() + RETENTION_MS, reservePrice ?? '', buyNowPrice ?? '');
       return moved === 1;
     },
 
@@ -217,6 +249,7 @@ function entryFields(entry: BookEntry): Arg[] {
     w: entry.softCloseSeconds === 0 ? null : entry.softCloseSeconds,
     o: entry.startingPrice,
     r: entry.reservePrice,
+    B: entry.buyNowPrice,
     p: entry.bidCount === 0 && entry.currentPrice === entry.startingPrice ? null : entry.currentPrice,
     n: entry.bidCount === 0 ? null : entry.bidCount,
     q: entry.lastSeq === 0 ? null : entry.lastSeq,
@@ -224,7 +257,7 @@ function entryFields(entry: BookEntry): Arg[] {
     P: entry.lastSeq === 0 ? null : entry.lastSeq,
     l: entry.leadingBidId,
     L: entry.leaderId,
-    a: entry.leaderAmount === null || entry.leaderAmount === entry.currentPrice ? null : entry.leaderAmount,
+    m: entry.leaderMaxAmount === null || entry.leaderMaxAmount <= entry.currentPrice ? null : entry.leaderMaxAmount,
     f: entry.finalMessage && JSON.stringify(entry.finalMessage),
     W: entry.finalMessage?.type === 'AuctionEnded' ? entry.finalMessage.winnerId : null,
   };

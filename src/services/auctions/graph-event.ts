@@ -14,5 +14,8 @@ const reviveDates = (value: unknown): unknown => {
 
 /** A stored event in the shape of its AuctionEvent union member (discriminated by `type`). */
 export function toGraphEvent(event: StoredEvent | LiveAuctionEvent): Record<string, unknown> {
-  return { ...(reviveDates(event.payload) as Record<string, unknown>), type: event.type, auctionId: event.auctionId, seq: event.seq, at: new Date(event.at) };
+  const fields = reviveDates(event.payload) as Record<string, unknown>;
+  // Bids stored before automatic bidding carry no kind: they were all placed by their bidders.
+  if (event.type === 'BidPlaced') fields.bid = { kind: 'PLACED', ...(fields.bid as object) };
+  return { ...fields, type: event.type, auctionId: event.auctionId, seq: event.seq, at: new Date(event.at) };
 }

@@ -51,7 +51,7 @@ export async function updateAuction(
   }
   if (Object.keys(data).length === 0) return auction;
   // The price book decides "before the first bid" atomically against bids in flight.
-  const change = { endsAt: data.endsAt as Date, reservePrice: data.reservePrice as number | null };
+  const change = { endsAt: data.endsAt as Date, reservePrice: data.reservePrice as number | null, buyNowPrice: data.buyNowPrice as number | null };
   if (lockedChanges.length > 0 && !(await deps.priceBook.reschedule(auction.id, change))) {
     throw badInput(lockedChanges[0]!, `${lockedChanges[0]} cannot change once the auction has a bid.`);
   }

@@ -11,6 +11,7 @@ export function freshBookEntry(auction: {
   softCloseSeconds: number;
   startingPrice: number;
   reservePrice: number | null;
+  buyNowPrice: number | null;
 }): BookEntry {
   return {
     auctionId: auction.id,
@@ -22,12 +23,13 @@ export function freshBookEntry(auction: {
     softCloseSeconds: auction.softCloseSeconds,
     startingPrice: auction.startingPrice,
     reservePrice: auction.reservePrice,
+    buyNowPrice: auction.buyNowPrice,
     currentPrice: auction.startingPrice,
     bidCount: 0,
     lastSeq: 0,
     leadingBidId: null,
     leaderId: null,
-    leaderAmount: null,
+    leaderMaxAmount: null,
     finalMessage: null,
     acceptedBids: [],
   };

@@ -4,6 +4,7 @@ import type { BidPlacedMessage } from '../../ports/bid-log.js';
 import { toBidView } from './list-bids.js';
 import { aliasOf } from '../users/view-user.js';
 import * as v from '../validate.js';
+import { decisionBids } from './decision-bids.js';
 
 /** A bid by id: persisted, or accepted moments ago and not yet persisted (read-your-writes). */
 export async function getBid(deps: Pick<ServiceDeps, 'db' | 'priceBook'>, id: string | null): Promise<BidView | null> {
@@ -22,24 +23,29 @@ export async function getBids(deps: Pick<ServiceDeps, 'db' | 'priceBook'>, ids: 
       const persisted = found.get(id);
       if (persisted) return persisted;
       const recent = await deps.priceBook.recentBid(id);
-      return recent ? bidViewOf(deps, recent) : null;
+      return recent ? bidViewOf(deps, recent, { id }) : null;
     }),
   );
 }
 
 /**
- * The bid a log message carries, as a viewer sees it. The bidder's name is read only when the
- * caller does not know it (placeBid knows its own bidder's).
+ * A bid a decision's message carries (its own, unless `id` names the automatic one), as a viewer
+ * sees it. The bidder's name is read only when the caller does not know it (placeBid knows its own
+ * bidder's).
  */
-export async function bidViewOf(deps: Pick<ServiceDeps, 'db'>, message: BidPlacedMessage, displayName?: string | null): Promise<BidView> {
-  const name = displayName ?? (await deps.db.user.findUnique({ where: { id: message.bid.bidderId }, select: { displayName: true } }))?.displayName;
+export async function bidViewOf(deps: Pick<ServiceDeps, 'db'>, message: BidPlacedMessage, known: { id?: string; displayName?: string | null } = {}): Promise<BidView> {
+  const bid = decisionBids(message).find((b) => b.id === (known.id ?? message.id))!;
+  const ownName = bid.id === message.id ? known.displayName : null;
+  const name = ownName ?? (await deps.db.user.findUnique({ where: { id: bid.bidderId }, select: { displayName: true } }))?.displayName;
   return {
-    id: message.bid.id,
+    id: bid.id,
     auctionId: message.auctionId,
-    bidderId: message.bid.bidderId,
-    amount: message.bid.amount,
-    seq: message.seq,
-    placedAt: new Date(message.bid.placedAt),
+    bidderId: bid.bidderId,
+    amount: bid.amount,
+    seq: bid.seq,
+    placedAt: new Date(bid.placedAt),
     bidderAlias: aliasOf(name ?? ''),
+    kind: bid.kind,
+    maxAmount: bid.maxAmount,
   };
 }

@@ -1,9 +1,19 @@
 import type { ServiceDeps } from '../deps.js';
-import type { BidView } from '../../domain/bid.js';
+import type { BidKind, BidView } from '../../domain/bid.js';
 import { decodeCursor, encodeCursor, pageSize } from '../../domain/cursor.js';
 import { aliasOf } from '../users/view-user.js';
 
-type BidRow = { id: string; auctionId: string; bidderId: string; amount: number; seq: number; placedAt: Date; bidder: { displayName: string } };
+type BidRow = {
+  id: string;
+  auctionId: string;
+  bidderId: string;
+  amount: number;
+  maxAmount: number | null;
+  kind: BidKind;
+  seq: number;
+  placedAt: Date;
+  bidder: { displayName: string };
+};
 
 export const toBidView = (row: BidRow): BidView => ({
   id: row.id,
@@ -13,6 +23,8 @@ export const toBidView = (row: BidRow): BidView => ({
   seq: row.seq,
   placedAt: row.placedAt,
   bidderAlias: aliasOf(row.bidder.displayName),
+  kind: row.kind,
+  maxAmount: row.maxAmount,
 });
 
 /** An auction's persisted bids, newest first, after an opaque cursor. */

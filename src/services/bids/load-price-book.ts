@@ -7,6 +7,7 @@ import { reserveStatus } from '../../domain/auction.js';
 import { toStoredEvent } from '../auctions/list-events.js';
 import { notFound, unavailable } from '../../domain/errors.js';
 import { minimumNextBid } from '../../domain/increments.js';
+import type { BidKind } from '../../domain/bid.js';
 
 /**
  * How long a first bid on an auction not in the price book waits for the persister to reach what
@@ -43,7 +44,10 @@ export async function loadIntoPriceBook(deps: Pick<ServiceDeps, 'db' | 'logger' 
   ]);
   const row = fresh ?? auction;
   const leading = bids.find((bid) => bid.id === row.leadingBidId);
-  const acceptedBids = bids.map(({ bidderId, idempotencyKey, amount, maxAmount, seq }) => ({ bidderId, idempotencyKey, amount, maxAmount, seq }));
+  // What each request asked for, so a retried key is judged as before; automatic bids had no request.
+  const acceptedBids = bids.flatMap(({ bidderId, idempotencyKey, amount, requestedAmount, maxAmount, kind, seq }) =>
+    idempotencyKey === null ? [] : [{ bidderId, idempotencyKey, amount: requestedAmount ?? amount, maxAmount, buyNow: kind === 'BUY_NOW', seq }],
+  );
   const entry: BookEntry = {
     auctionId: row.id,
     sellerId: row.sellerId,
@@ -54,12 +58,13 @@ export async function loadIntoPriceBook(deps: Pick<ServiceDeps, 'db' | 'logger' 
     softCloseSeconds: row.softCloseSeconds,
     startingPrice: row.startingPrice,
     reservePrice: row.reservePrice,
+    buyNowPrice: row.buyNowPrice,
     currentPrice: row.currentPrice,
     bidCount: row.bidCount,
     lastSeq: row.lastSeq,
     leadingBidId: row.leadingBidId,
     leaderId: row.leaderId,
-    leaderAmount: leading?.amount ?? null,
+    leaderMaxAmount: leading ? (leading.maxAmount ?? leading.amount) : null,
     finalMessage: row.state === 'OPEN' ? null : finalMessageOf(row, final ? toStoredEvent(final) : recordedClose(row)),
     acceptedBids,
   };
@@ -82,13 +87,13 @@ export async function persistedBidMessage(
   // Marked persisted only after the persister committed it: a missing row is a broken invariant.
   if (!auction || !bid || bid.seq !== key.seq) throw new Error(`bid of auction ${auctionId} at seq ${key.seq} is marked persisted but Postgres lacks it`);
   const bidCount = await deps.db.bid.count({ where: { auctionId, seq: { lte: bid.seq } } });
-  return storedMessage(auction, bid, bidCount);
+  return storedMessage(auction, { ...bid, idempotencyKey }, bidCount);
 }
 
 // A retried key after its bid was persisted answers with the bid as stored; price fields are those it set.
 function storedMessage(
   auction: { id: string; endsAt: Date; startingPrice: number },
-  bid: { id: string; bidderId: string; amount: number; maxAmount: number | null; seq: number; idempotencyKey: string; placedAt: Date },
+  bid: { id: string; bidderId: string; amount: number; maxAmount: number | null; requestedAmount: number | null; kind: BidKind; seq: number; idempotencyKey: string; placedAt: Date },
   bidCount: number,
 ): BidPlacedMessage {
   return {
@@ -98,7 +103,16 @@ function storedMessage(
     auctionId: auction.id,
     seq: bid.seq,
     at: bid.placedAt.toISOString(),
-    bid: { id: bid.id, bidderId: bid.bidderId, amount: bid.amount, maxAmount: bid.maxAmount, idempotencyKey: bid.idempotencyKey, placedAt: bid.placedAt.toISOString() },
+    bid: {
+      id: bid.id,
+      bidderId: bid.bidderId,
+      amount: bid.amount,
+      maxAmount: bid.maxAmount,
+      requestedAmount: bid.requestedAmount ?? bid.amount,
+      ...(bid.kind === 'BUY_NOW' ? { kind: 'BUY_NOW' as const } : {}),
+      idempotencyKey: bid.idempotencyKey,
+      placedAt: bid.placedAt.toISOString(),
+    },
     currentPrice: bid.amount,
     bidCount,
     minimumNextBid: minimumNextBid({ startingPrice: auction.startingPrice, currentPrice: bid.amount, bidCount }),

@@ -6,6 +6,8 @@ import { AppError, ErrorCode, badInput, forbidden, notFound, unauthenticated, un
 import { assertPositiveMoney, formatMoney } from '../../domain/money.js';
 import * as v from '../validate.js';
 import { askPriceBook as decide, loadIntoPriceBook, persistedBidMessage } from './load-price-book.js';
+import type { BidDecision } from '../../ports/price-book.js';
+import { leadingBidOf, lastSeqOf } from './decision-bids.js';
 import { bidViewOf } from './get-bid.js';
 import type { BidView } from '../../domain/bid.js';
 import type { AuctionView } from '../../domain/auction.js';
@@ -44,11 +46,11 @@ export async function placeBid(
   input: PlaceBidCommand,
 ): Promise<PlacedBid> {
   const { message, replayed } = await acceptBid(deps, viewer, input);
-  const bid = await bidViewOf(deps, message, viewer?.displayName);
+  const bid = await bidViewOf(deps, message, { displayName: viewer?.displayName });
   return { bid, live: replayed ? null : liveAuctionAfter(message) };
 }
 
-/** The auction as an accepted bid left it: open, led by that bid. */
+/** The auction as an accepted bid left it: open, led by the decision's last bid (an automatic answer, maybe). */
 function liveAuctionAfter(message: BidPlacedMessage): LiveAuctionView {
   return {
     id: message.auctionId,
@@ -57,8 +59,8 @@ function liveAuctionAfter(message: BidPlacedMessage): LiveAuctionView {
     bidCount: message.bidCount,
     minimumNextBid: message.minimumNextBid,
     endsAt: new Date(message.endsAt),
-    leadingBidId: message.id,
-    lastSeq: message.extension?.seq ?? message.seq,
+    leadingBidId: leadingBidOf(message).id,
+    lastSeq: lastSeqOf(message),
   };
 }
 
@@ -86,7 +88,11 @@ async function decideBid(
   if (!viewer) throw unauthenticated();
   const auctionId = v.uuid('auctionId', input.auctionId);
   assertPositiveMoney('amount', input.amount);
-  if (input.maxAmount != null) throw badInput('maxAmount', 'Automatic bidding is not offered yet; leave maxAmount out.');
+  const maxAmount = input.maxAmount ?? null;
+  if (maxAmount !== null) {
+    assertPositiveMoney('maxAmount', maxAmount);
+    if (maxAmount < input.amount) throw badInput('maxAmount', 'maxAmount must not be below amount.');
+  }
   // Everything the worker and Postgres would refuse is refused here, before the price book accepts
   // the bid: an accepted bid that cannot be persisted is a lost bid and a gap in the auction's seq.
   const idempotencyKey = v.text('idempotencyKey', input.idempotencyKey, { max: MAX_IDEMPOTENCY_KEY_LENGTH });
@@ -94,18 +100,43 @@ async function decideBid(
     auctionId,
     bidderId: viewer.id,
     bidId: randomUUID(),
+    automaticBidId: randomUUID(),
     amount: input.amount,
-    maxAmount: null,
+    maxAmount,
     idempotencyKey,
     // See bid-finisher.ts: a bid accepted now could only wait with the ones already waiting.
     pauseNewBids: deps.bidFinisher.failing,
   };
-
-  let decision = await decide(deps, () => deps.priceBook.placeBid(command));
-  if (decision.outcome === 'MISSING') {
-    await loadIntoPriceBook(deps, auctionId);
-    decision = await decide(deps, () => deps.priceBook.placeBid(command));
+  const decision = await judge(deps, auctionId, () => deps.priceBook.placeBid(command));
+  if (decision.outcome === 'TOO_LOW') {
+    throw new AppError(ErrorCode.BID_TOO_LOW, `The bid must be at least ${formatMoney(decision.minimumNextBid)}.`, {
+      minimumNextBid: formatMoney(decision.minimumNextBid),
+    });
   }
+  return finish(deps, decision, { auctionId, bidderId: viewer.id, idempotencyKey });
+}
+
+/** Asks the price book, loading the auction into it first when it does not hold it. */
+export async function judge<D extends { outcome: string }>(
+  deps: Pick<ServiceDeps, 'db' | 'logger' | 'priceBook' | 'bidLog' | 'bidFinisher'>,
+  auctionId: string,
+  ask: () => Promise<D>,
+): Promise<D> {
+  const decision = await decide(deps, ask);
+  if (decision.outcome !== 'MISSING') return decision;
+  await loadIntoPriceBook(deps, auctionId);
+  return decide(deps, ask);
+}
+
+/**
+ * What placing a bid and buying now answer alike: an accepted decision once the log holds it (a
+ * retried key's as well), or the contract's error for a refusal.
+ */
+export async function finish(
+  deps: Pick<ServiceDeps, 'db' | 'bidFinisher'>,
+  decision: Exclude<BidDecision, { outcome: 'TOO_LOW' }>,
+  key: { auctionId: string; bidderId: string; idempotencyKey: string },
+): Promise<{ message: BidPlacedMessage; replayed: boolean }> {
   switch (decision.outcome) {
     case 'ACCEPTED':
       await deps.bidFinisher.publish(decision.message);
@@ -118,7 +149,7 @@ async function decideBid(
       return { message: decision.message, replayed: true };
     case 'DUPLICATE_PERSISTED':
       // Postgres holds it, so the log has it: the answer comes from there, with nothing republished.
-      return { message: await persistedBidMessage(deps, { auctionId, bidderId: viewer.id, idempotencyKey, seq: decision.seq }), replayed: true };
+      return { message: await persistedBidMessage(deps, { ...key, seq: decision.seq }), replayed: true };
     case 'PAUSED':
       throw unavailable('The bid log is unavailable; nothing was accepted. Retry with the same idempotencyKey.');
     case 'MISSING':
@@ -127,12 +158,7 @@ async function decideBid(
       throw new AppError(ErrorCode.AUCTION_NOT_ACTIVE, `The auction is ${decision.status.toLowerCase()}.`, { status: decision.status });
     case 'OWN_AUCTION':
       throw forbidden('You cannot bid on your own auction.');
-    case 'TOO_LOW':
-      throw new AppError(ErrorCode.BID_TOO_LOW, `The bid must be at least ${formatMoney(decision.minimumNextBid)}.`, {
-        minimumNextBid: formatMoney(decision.minimumNextBid),
-      });
     case 'KEY_REUSED':
-      throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotencyKey was already used for a different bid.');
+      throw new AppError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotencyKey was already used for a different request.');
   }
 }
-

@@ -58,7 +58,7 @@ async function decideBid(deps: Deps, viewer: Viewer, input: PlaceBidCommand): Pr
   if (!viewer) throw unauthenticated();
   const auctionId = v.uuid('auctionId', input.auctionId);
   assertPositiveMoney('amount', input.amount);
-  if (input.maxAmount != null) throw badInput('maxAmount', 'Automatic bidding is not offered yet; leave maxAmount out.');
+  if (input.maxAmount != null) throw badInput('maxAmount', 'The row-lock engine (BID_ENGINE=row-lock) places plain bids only; leave maxAmount out.');
   const idempotencyKey = v.text('idempotencyKey', input.idempotencyKey, { max: MAX_IDEMPOTENCY_KEY_LENGTH });
   const key = { auctionId, bidderId: viewer.id, idempotencyKey, amount: input.amount };
 
@@ -113,9 +113,12 @@ async function acceptUnderLock(
     placedAt: now,
     bidderAlias: aliasOf(auction.bidderName ?? ''),
     sellerId: auction.sellerId,
+    kind: 'PLACED',
+    maxAmount: null,
   };
+  const { maxAmount: _hidden, ...shown } = placed;
   const payload: BidPlacedPayload = {
-    bid: { ...placed, sellerId: auction.sellerId, placedAt: now.toISOString() },
+    bid: { ...shown, sellerId: auction.sellerId, placedAt: now.toISOString() },
     currentPrice: bid.amount,
     minimumNextBid: minimumNextBid({ startingPrice: auction.startingPrice, currentPrice: bid.amount, bidCount }),
     bidCount,
