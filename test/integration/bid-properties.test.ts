@@ -6,6 +6,7 @@ import { request } from '../support/client.js';
 import { createAuction, signUpUser, type TestUser } from '../support/factories.js';
 import { injectPublishFaults, landThenTimeOut, refuse, type PublishFault } from '../support/publish-faults.js';
 import { PlaceBidDocument } from '../generated/graphql.js';
+import { decideProxyBid, type ProxyBook } from '../../src/domain/proxy-bidding.js';
 
 // Generated bidding sessions through the real path: GraphQL placeBid, the price book, the bid log
 // and the worker into Postgres (in process, or real Postgres, Redis and a Kafka-protocol broker on
@@ -27,6 +28,8 @@ interface Attempt {
   auction: number;
   key: KeyChoice;
   amount: AmountChoice;
+  /** An automatic bid's maximum, this much above its amount; null for a plain bid. */
+  maxAbove: number | null;
   fault: Fault;
   /** Sends an earlier attempt of the run again, as a client retrying would, or its key with another amount. */
   repeat: { of: number; sameAmount: boolean } | null;
@@ -53,6 +56,7 @@ const attempt: fc.Arbitrary<Attempt> = fc.record({
   auction: fc.nat(AUCTIONS - 1),
   key: keyChoice,
   amount: amountChoice,
+  maxAbove: fc.option(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 40_000 })), { freq: 2 }),
   fault: fc.constantFrom<Fault>('none', 'none', 'none', 'none', 'none', 'none', 'none', 'none', 'refuse', 'landThenTimeOut'),
   repeat: fc.oneof(
     { weight: 6, arbitrary: fc.constant(null) },
@@ -89,6 +93,7 @@ interface Sent {
   auctionId: string;
   rawKey: string;
   amount: number;
+  maxAmount: number | null;
 }
 
 describeApp('bidding under generated inputs', () => {
@@ -121,18 +126,23 @@ describeApp('bidding under generated inputs', () => {
     const answers: Array<{ sent: Sent; result: Awaited<ReturnType<typeof place>> }> = [];
     let withFaults = false;
     const place = (s: Sent) =>
-      request(app.url, PlaceBidDocument, { input: { auctionId: s.auctionId, amount: money(s.amount), idempotencyKey: s.rawKey } }, bidders.find((b) => b.id === s.bidderId)!.token);
+      request(
+        app.url,
+        PlaceBidDocument,
+        { input: { auctionId: s.auctionId, amount: money(s.amount), maxAmount: s.maxAmount === null ? null : money(s.maxAmount), idempotencyKey: s.rawKey } },
+        bidders.find((b) => b.id === s.bidderId)!.token,
+      );
 
     for (const group of groups) {
       const batch = group.map((a): Sent => {
         if (a.repeat !== null && sent.length > 0) {
           const earlier = sent[a.repeat.of % sent.length]!;
-          return a.repeat.sameAmount ? earlier : { ...earlier, amount: earlier.amount + 1_00 };
+          return a.repeat.sameAmount ? earlier : { ...earlier, amount: earlier.amount + 1_00, maxAmount: earlier.maxAmount === null ? null : earlier.maxAmount + 1_00 };
         }
         const auctionId = auctions[a.auction]!.id;
         const rawKey = 'fresh' in a.key ? randomUUID() : 'pool' in a.key ? (a.key.padded ? ` ${pool[a.key.pool]} ` : pool[a.key.pool]!) : a.key.raw;
         const amount = 'cents' in a.amount ? a.amount.cents : Math.max(1, minimum.get(auctionId)! + a.amount.above);
-        const s = { bidderId: bidders[a.bidder]!.id, auctionId, rawKey, amount };
+        const s = { bidderId: bidders[a.bidder]!.id, auctionId, rawKey, amount, maxAmount: a.maxAbove === null ? null : amount + a.maxAbove };
         const key = normalisedKey(rawKey);
         if (a.fault !== 'none' && key !== null) {
           plannedFaults.set(faultKey(s.bidderId, auctionId, key), FAULTS[a.fault]);
@@ -167,7 +177,6 @@ describeApp('bidding under generated inputs', () => {
         continue;
       }
       const bid = result.data!.placeBid.bid;
-      expect(cents(bid.amount), what).toBe(s.amount);
       const triple = faultKey(s.bidderId, s.auctionId, key);
       // One bid per bidder, auction and key: a retry answers the same bid.
       expect(idOfTriple.get(triple) ?? bid.id, what).toBe(bid.id);
@@ -177,45 +186,61 @@ describeApp('bidding under generated inputs', () => {
       accepted.set(bid.id, { sent: { ...s, rawKey: key }, seq: bid.seq });
     }
 
-    // Once the worker has drained the log, Postgres holds exactly the accepted bids, once each.
+    // Once the worker has drained the log, Postgres holds exactly the accepted bids, once each, and
+    // the automatic bids the rules placed with them.
     const auctionIds = auctions.map((a) => a.id);
+    const ownRows = { kind: { not: 'AUTOMATIC' as const } };
     await vi.waitFor(
       async () => {
         for (const id of auctionIds) expect(await app.deps.bidLog.isCaughtUp(id)).toBe(true);
-        expect(await app.deps.db.bid.count({ where: { auctionId: { in: auctionIds } } })).toBe(accepted.size);
+        expect(await app.deps.db.bid.count({ where: { auctionId: { in: auctionIds }, ...ownRows } })).toBe(accepted.size);
       },
       { timeout: 20_000, interval: 50 },
     );
     const rows = await app.deps.db.bid.findMany({ where: { auctionId: { in: auctionIds } }, orderBy: [{ auctionId: 'asc' }, { seq: 'asc' }] });
-    expect(rows.map((r) => r.id).sort()).toEqual([...accepted.keys()].sort());
-    for (const row of rows) {
+    expect(rows.filter((r) => r.kind !== 'AUTOMATIC').map((r) => r.id).sort()).toEqual([...accepted.keys()].sort());
+    for (const row of rows.filter((r) => r.kind !== 'AUTOMATIC')) {
       const { sent: s, seq } = accepted.get(row.id)!;
-      expect({ bidderId: row.bidderId, auctionId: row.auctionId, key: row.idempotencyKey, amount: row.amount, seq: row.seq }).toEqual({
+      expect({ bidderId: row.bidderId, auctionId: row.auctionId, key: row.idempotencyKey, asked: row.requestedAmount, max: row.maxAmount, seq: row.seq }).toEqual({
         bidderId: s.bidderId,
         auctionId: s.auctionId,
         key: s.rawKey,
-        amount: s.amount,
+        asked: s.amount,
+        max: s.maxAmount ?? s.amount,
         seq,
       });
     }
 
-    // Each auction's seqs run 1..n with rising amounts, and the price book holds nothing more.
+    // Each auction's history is exactly what the rules make of its accepted requests in the order
+    // the price book took them: seqs 1..n, every automatic bid where it belongs, the price the last
+    // bid's; and the price book holds nothing more.
     const live = await app.deps.priceBook.peek(auctionIds);
-    for (const id of auctionIds) {
+    for (const [i, id] of auctionIds.entries()) {
       const own = rows.filter((r) => r.auctionId === id);
-      expect(own.map((r) => r.seq)).toEqual(own.map((_, i) => i + 1));
-      own.slice(1).forEach((r, i) => expect(r.amount).toBeGreaterThan(own[i]!.amount));
+      let book: ProxyBook = { startingPrice: startingPrices[i]!, reservePrice: null, currentPrice: startingPrices[i]!, bidCount: 0, leader: null };
+      const replayed: Array<[string, number, string]> = [];
+      for (const row of own.filter((r) => r.kind !== 'AUTOMATIC')) {
+        const { sent: s } = accepted.get(row.id)!;
+        const decision = decideProxyBid(book, { bidderId: s.bidderId, amount: s.amount, maxAmount: s.maxAmount ?? s.amount });
+        expect(decision.outcome, JSON.stringify(s)).toBe('ACCEPTED');
+        if (decision.outcome !== 'ACCEPTED') break;
+        replayed.push(...decision.bids.map((b): [string, number, string] => [b.bidderId, b.amount, b.automatic ? 'AUTOMATIC' : 'PLACED']));
+        book = decision.book;
+      }
+      expect(own.map((r) => [r.bidderId, r.amount, r.kind])).toEqual(replayed);
+      expect(own.map((r) => r.seq)).toEqual(own.map((_, n) => n + 1));
       const stored = await app.deps.db.auction.findUniqueOrThrow({ where: { id } });
-      expect({ lastSeq: stored.lastSeq, bidCount: stored.bidCount, leadingBidId: stored.leadingBidId }).toEqual({
+      expect({ lastSeq: stored.lastSeq, bidCount: stored.bidCount, leadingBidId: stored.leadingBidId, price: stored.currentPrice }).toEqual({
         lastSeq: own.length,
         bidCount: own.length,
         leadingBidId: own.at(-1)?.id ?? null,
+        price: book.currentPrice,
       });
       if (live.has(id)) expect(live.get(id)).toMatchObject({ lastSeq: own.length, bidCount: own.length, leadingBidId: own.at(-1)?.id ?? null });
     }
   }
 
-  it('persists every accepted bid exactly once and no refused one, and numbers each auction 1..n without a gap', async () => {
+  it('persists every accepted bid exactly once and no refused one, with the automatic bids the rules call for, numbering each auction 1..n without a gap', async () => {
     await fc.assert(
       fc.asyncProperty(session, (generated) => runSession(generated)),
       // Shrinking replays whole sessions against the servers; the seed and path reproduce a failure.

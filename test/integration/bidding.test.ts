@@ -187,8 +187,12 @@ describeApp('bidding', () => {
       await expectUnchanged();
     });
 
-    it('refuses maxAmount until automatic bidding exists', async () => {
-      const result = await request(app.url, PlaceBidDocument, { input: { auctionId, amount: '30.00', maxAmount: '50.00', idempotencyKey: randomUUID() } }, bob.token);
+    it.each([
+      ['below the amount', '29.99'],
+      ['of zero', '0.00'],
+      ['above the platform maximum', '10000000.01'],
+    ])('refuses a maxAmount %s with BAD_USER_INPUT before accepting anything', async (_name, maxAmount) => {
+      const result = await request(app.url, PlaceBidDocument, { input: { auctionId, amount: '30.00', maxAmount, idempotencyKey: randomUUID() } }, bob.token);
       expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'maxAmount' });
       await expectUnchanged();
     });
