@@ -14,6 +14,9 @@ import { InvalidBidMessageError, parseLogMessage } from '../../src/workers/bid-m
 import { createBidWorker, persistBidBatch, persistLogBatch, type PaymentTerms } from '../../src/workers/bid-worker.js';
 import type { DeadLetterQueue, LogMessage } from '../../src/ports/log-consumer.js';
 import { handOverConsumer } from '../support/hand-over-consumer.js';
+import { createMemoryPriceBook } from '../../src/adapters/memory/memory-price-book.js';
+import { freshBookEntry } from '../../src/services/bids/book-entry.js';
+import type { BidDecision, BuyNowDecision } from '../../src/ports/price-book.js';
 
 const logger = pino({ level: 'silent' });
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
@@ -113,6 +116,80 @@ describe('persisting the bid log', () => {
   });
 
   const auction = () => db.auction.findUniqueOrThrow({ where: { id: auctionId } });
+
+  /** A price book holding the test's auction as Postgres has it, to make real decisions with. */
+  async function bookOf(overrides: { buyNowPrice?: number; softCloseSeconds?: number; endsAt?: Date } = {}) {
+    const row = await auction();
+    // A clock a second on at every decision, so that each one inside the soft-close window moves the end.
+    let now = T0;
+    const book = createMemoryPriceBook({ clock: () => (now += 1_000) });
+    const endsAt = overrides.endsAt ?? new Date(T0 + 1_800_000);
+    await book.load(
+      freshBookEntry({
+        ...row,
+        startsAt: new Date(T0 - 60_000),
+        endsAt,
+        scheduledEndsAt: endsAt,
+        softCloseSeconds: overrides.softCloseSeconds ?? 0,
+        buyNowPrice: overrides.buyNowPrice ?? null,
+      }),
+    );
+    return book;
+  }
+  const decided = (decision: BidDecision | BuyNowDecision): BidPlacedMessage => {
+    if (decision.outcome !== 'ACCEPTED') throw new Error(JSON.stringify(decision));
+    return decision.message;
+  };
+
+  it("writes an automatic bid with its own row and event, before or after the request's own, and the state of the last", async () => {
+    const rival = (await db.user.create({ data: { email: `${randomUUID()}@example.com`, passwordHash: 'x', displayName: 'Robin' } })).id;
+    const book = await bookOf({ softCloseSeconds: 3600 });
+    const bid = (bidder: string, amount: number, maxAmount: number) => book.placeBid({ auctionId, bidderId: bidder, bidId: randomUUID(), amount, maxAmount, idempotencyKey: randomUUID() });
+    const opening = decided(await bid(bidderId, 10_00, 50_00));
+    const answered = decided(await bid(rival, 10_50, 30_00));
+    const beaten = decided(await bid(rival, 32_00, 80_00));
+
+    const events = await persistLogBatch(db, [opening, answered, beaten], PAYMENTS);
+    const rows = await db.bid.findMany({ where: { auctionId }, orderBy: { seq: 'asc' } });
+    expect(rows.map((r) => [r.seq, r.bidderId, r.amount, r.maxAmount, r.kind, r.idempotencyKey === null])).toEqual([
+      [1, bidderId, 10_00, 50_00, 'PLACED', false],
+      [3, rival, 30_00, 30_00, 'PLACED', false],
+      [4, bidderId, 31_00, 50_00, 'AUTOMATIC', true],
+      [6, bidderId, 50_00, 50_00, 'AUTOMATIC', true],
+      [7, rival, 51_00, 80_00, 'PLACED', false],
+    ]);
+    // Each decision in the soft-close window moved the end, announced after its bids.
+    expect(events.map((e) => [e.seq, e.type, e.type === 'BidPlaced' ? e.payload.bid.amount : null])).toEqual([
+      [1, 'BidPlaced', 10_00],
+      [2, 'AuctionExtended', null],
+      [3, 'BidPlaced', 30_00],
+      [4, 'BidPlaced', 31_00],
+      [5, 'AuctionExtended', null],
+      [6, 'BidPlaced', 50_00],
+      [7, 'BidPlaced', 51_00],
+      [8, 'AuctionExtended', null],
+    ]);
+    expect(JSON.stringify(events)).not.toContain('maxAmount');
+    expect(await auction()).toMatchObject({ currentPrice: 51_00, bidCount: 5, lastSeq: 8, leadingBidId: beaten.id, leaderId: rival });
+    // Replayed, nothing changes.
+    await persistLogBatch(db, [opening, answered, beaten], PAYMENTS);
+    expect(await db.bid.count({ where: { auctionId } })).toBe(5);
+  });
+
+  it('writes a Buy It Now purchase as a bid and ends the auction with it, creating the payment', async () => {
+    const book = await bookOf({ buyNowPrice: 90_00 });
+    const bought = decided(await book.buyNow({ auctionId, bidderId, bidId: randomUUID(), eventId: randomUUID(), idempotencyKey: 'buy' }));
+    const events = await persistLogBatch(db, [bought], PAYMENTS);
+    expect(events.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'BidPlaced'],
+      [2, 'AuctionEnded'],
+    ]);
+    expect(await db.bid.findMany({ where: { auctionId } })).toMatchObject([{ kind: 'BUY_NOW', amount: 90_00, requestedAmount: 90_00, idempotencyKey: 'buy' }]);
+    expect(await auction()).toMatchObject({ state: 'ENDED', winnerId: bidderId, currentPrice: 90_00, lastSeq: 2, endsAt: new Date(bought.at) });
+    expect(await db.payment.findUnique({ where: { auctionId } })).toMatchObject({ payerId: bidderId, amount: 90_00, status: 'REQUIRES_PAYMENT' });
+    // The message as the log carries it is read back whole.
+    expect(parseLogMessage(Buffer.from(JSON.stringify(bought)))).toEqual(bought);
+  });
 
   it('writes each bid, its BidPlaced event and the auction state of the highest seq', async () => {
     const batch = [1, 2, 3].map((seq) => bidPlaced(auctionId, bidderId, seq));

@@ -177,6 +177,43 @@ describe('outbid notices', () => {
     expect(await rows()).toEqual([]);
   });
 
+  /** One automatic-bid decision: `bidder`'s own bid and the automatic bid for the leader before it (`before`) or after it. */
+  function withAutomatic(leading: BidPlacedMessage, bidderId: string, automatic: { bidderId: string; amount: number; before: boolean }): BidPlacedMessage {
+    const own = { id: randomUUID(), seq: leading.seq + (automatic.before ? 2 : 1) };
+    const other = { id: randomUUID(), bidderId: automatic.bidderId, amount: automatic.amount, maxAmount: automatic.amount, seq: leading.seq + (automatic.before ? 1 : 2) };
+    const ownAmount = automatic.before ? automatic.amount + 100 : automatic.amount - 100;
+    return {
+      ...leading,
+      id: own.id,
+      seq: own.seq,
+      at: at(own.seq),
+      bid: { id: own.id, bidderId, amount: ownAmount, maxAmount: ownAmount + 500, requestedAmount: leading.minimumNextBid, idempotencyKey: `key-${own.id}`, placedAt: at(own.seq) },
+      currentPrice: Math.max(ownAmount, automatic.amount),
+      bidCount: leading.bidCount + 2,
+      minimumNextBid: Math.max(ownAmount, automatic.amount) + 100,
+      previousLeader: { bidId: leading.id, bidderId: leading.bid.bidderId, amount: leading.currentPrice },
+      automatic: other,
+    };
+  }
+
+  it("tells a bidder answered at once by the leader's automatic bid that they were outbid, and leaves the leader alone", async () => {
+    const [alice, bob] = [await texter(), await texter()];
+    const [first] = bids(auctionId, [alice]);
+    const answered = withAutomatic(first!, bob, { bidderId: alice, amount: 2100, before: false });
+    await notifyOutbids(deps(), [first!, answered]);
+    expect(live.published).toEqual([{ userId: bob, auctionId, seq: 3, yourBidId: answered.id, currentPrice: 2100, minimumNextBid: 2200, at: answered.at }]);
+    expect((await rows()).map((r) => [r.userId, r.bidId])).toEqual([[bob, answered.automatic!.id]]);
+  });
+
+  it("tells the old leader their maximum was spent and beaten, naming their automatic bid as theirs", async () => {
+    const [alice, bob] = [await texter(), await texter()];
+    const [first] = bids(auctionId, [alice]);
+    const beaten = withAutomatic(first!, bob, { bidderId: alice, amount: 3000, before: true });
+    await notifyOutbids(deps(), [first!, beaten]);
+    expect(live.published).toEqual([{ userId: alice, auctionId, seq: 3, yourBidId: beaten.automatic!.id, currentPrice: 3100, minimumNextBid: 3200, at: beaten.at }]);
+    expect((await rows()).map((r) => [r.userId, r.bidId])).toEqual([[alice, beaten.id]]);
+  });
+
   it('texts nobody who has not opted in or has no phone, but still tells them live', async () => {
     const optedOut = (await user({ phone: '+14155550100', smsOptIn: false })).id;
     const noPhone = (await user({})).id;
