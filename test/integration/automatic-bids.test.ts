@@ -139,6 +139,23 @@ describeApp('automatic bids, reserves and Buy It Now', () => {
     });
   });
 
+  it('tells the buyer they won and the seller it sold, as for any sold auction', async () => {
+    const [texter, buyer] = await Promise.all([
+      signUpUser(app.url, { displayName: 'Selma', phone: '+14155550101', smsOptIn: true }),
+      signUpUser(app.url, { displayName: 'Bruno', phone: '+14155550102', smsOptIn: true }),
+    ]);
+    const { id } = await createAuction(app.url, texter, { startingPrice: '10.00', buyNowPrice: '60.00' });
+    expect((await buy(buyer, id)).data?.buyNow.status).toBe('ENDED');
+    await vi.waitFor(
+      async () => {
+        const notices = await app.deps.db.notification.findMany({ where: { auctionId: id }, orderBy: { userId: 'asc' } });
+        expect(notices.map((n) => [n.userId, n.eventSeq]).sort()).toEqual([[buyer.id, 2], [texter.id, 2]].sort());
+        expect(new Set(notices.map((n) => n.kind)).size).toBe(2);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+  });
+
   it('withdraws Buy It Now at the first bid, and refuses it where there is none, and to the seller', async () => {
     const { id } = await createAuction(app.url, seller, { startingPrice: '10.00', buyNowPrice: '75.00' });
     expect((await buy(seller, id)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
