@@ -15,7 +15,7 @@ import { bidderOf, bidStatusOf } from '../services/bids/bid-fields.js';
 import { loadersOf } from './loaders.js';
 import { selectsOnly } from './selection.js';
 import { MoneyScalar } from '../schema/money.scalar.js';
-import { buyNow } from '../services/bids/buy-now.js';
+import { buyNow, buyNowWithoutPriceBook } from '../services/bids/buy-now.js';
 
 @Resolver(() => Bid)
 export class BidResolver {
@@ -65,6 +65,7 @@ export class BidResolver {
 
   @Mutation(() => Auction, { description: 'Buys the item at its Buy It Now price, ending the auction with the buyer as winner.' })
   buyNow(@Arg('auctionId', () => ID) auctionId: string, @Arg('idempotencyKey') idempotencyKey: string, @Ctx() ctx: RequestContext) {
+    if (this.deps.bidEngine === 'row-lock') throw buyNowWithoutPriceBook();
     return buyNow(this.deps, ctx.viewer, { auctionId, idempotencyKey });
   }
 }

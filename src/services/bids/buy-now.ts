@@ -38,3 +38,6 @@ export async function buyNow(
   if (!replayed) deps.metrics.bidAccepted();
   return (await getAuction(deps, auctionId))!;
 }
+
+/** The row-lock engine (a benchmark baseline) decides bids in Postgres, where a purchase could not see them. */
+export const buyNowWithoutPriceBook = () => new AppError(ErrorCode.BUY_NOW_UNAVAILABLE, 'Buy It Now needs the price-book bid engine; this server runs BID_ENGINE=row-lock.');
