@@ -17,23 +17,30 @@ import { availableParallelism, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { Redis } from 'ioredis';
 import pg from 'pg';
+import { createRedisPriceBook } from '../src/adapters/redis/redis-price-book.js';
 import { startKafkaMock } from '../test/support/kafka-mock.js';
 import { createAuction, mapLimit, signUp } from './support/api.js';
 import { BENCH_DATABASE_URL, BENCH_REDIS_URL, cleanupStack, deleteRedisKeys, scratchDatabase } from './support/scratch.js';
 import { seedAuctions } from './support/seed-auctions.js';
 import { REPO_ROOT, cpuSecondsOf, machineBusySeconds, spawnServer, type ServerProcess } from './fanout/processes.js';
 import { runEngines, startLoadProcess, type LoadProcess } from './load/children.js';
-import { spread, uuidToBytes, type EngineRun, type LoadJob, type LoadResult, type LoadUser, type Operation } from './load/protocol.js';
+import { spread, uuidToBytes, type AutomaticMix, type EngineRun, type LoadJob, type LoadResult, type LoadUser, type Operation } from './load/protocol.js';
 import { printReport, targetsOf, type ScenarioRow, type WorkerFigures } from './load/report.js';
 
 const BASE_DB_URL = BENCH_DATABASE_URL;
 const REDIS_URL = BENCH_REDIS_URL;
-const SCENARIOS = ['ceiling', 'hot', 'warm', 'cold', '1m', 'open', 'row-lock', 'engine'] as const;
+const SCENARIOS = ['ceiling', 'hot', 'warm', 'warm-auto', 'cold', '1m', 'open', 'row-lock', 'engine'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** Every seeded auction starts at 1.00, so a client that has not seen an auction yet bids that. */
 const STARTING_PRICE = 100;
 const TEN_K = 10_000;
+/**
+ * The warm-auto row's mix: every other bid automatic, its maximum up to 10.00 above the amount, some
+ * dozen increments at these prices, so challengers meet defending maximums and spend their own.
+ */
+const AUTOMATIC: AutomaticMix = { share: 0.5, maxAboveCents: 1000 };
 
 const { values: flags } = parseArgs({
   options: {
@@ -285,7 +292,11 @@ function engineRow(key: string, label: string, run: EngineRun): ScenarioRow {
  * Samples count(bids) every 250 ms while `load` runs, then until it equals `expectedAfter()`, the
  * bids accepted so far (or the drain limit passes).
  */
-async function watchWorker<T>(pool: pg.Pool, load: () => Promise<T>, expectedAfter: (result: T) => number): Promise<{ result: T; worker: WorkerFigures }> {
+async function watchWorker<T>(
+  pool: pg.Pool,
+  load: () => Promise<T>,
+  expectedAfter: (result: T) => number | Promise<number>,
+): Promise<{ result: T; worker: WorkerFigures }> {
   const count = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM bids')).rows[0]!.n);
   const samples: Array<{ t: number; n: number }> = [{ t: performance.now(), n: await count() }];
   let loading = true;
@@ -299,7 +310,7 @@ async function watchWorker<T>(pool: pg.Pool, load: () => Promise<T>, expectedAft
   loading = false;
   await sampler;
   const loadEnd = performance.now();
-  const expected = expectedAfter(result);
+  const expected = await expectedAfter(result);
   let last = samples.at(-1)!;
   await phase(`  worker drain to ${fmt(expected)} bids`, Math.max(1, expected - samples[0]!.n), async (update) => {
     while (last.n < expected && performance.now() - loadEnd < DRAIN_TIMEOUT_MS) {
@@ -411,20 +422,25 @@ async function run(): Promise<void> {
     const ids = new Uint8Array(rows[0]!.ids ?? Buffer.alloc(0));
     for (const load of loads) await load.run({ kind: 'auctions', set, ids });
   };
-  if (wanted('warm') || wanted('open')) {
+  const list = async (set: string) => {
     // Listed through the API, which loads each new auction into the price book, as sellers' are.
-    const ids = await phase(`list ${fmt(TEN_K)} auctions through createAuction (warm)`, TEN_K, async (update) => {
+    const ids = await phase(`list ${fmt(TEN_K)} auctions through createAuction (${set})`, TEN_K, async (update) => {
       let done = 0;
       return mapLimit(Array.from({ length: TEN_K }, (_, i) => i), 16, async (i) => {
-        const id = await createAuction(server.url, warmSeller!.token, `warm ${i}`);
+        const id = await createAuction(server.url, warmSeller!.token, `${set} ${i}`);
         if (++done % 100 === 0) update(done, `${fmt(done)} listed`);
         return id;
       });
     });
     const bytes = new Uint8Array(ids.length * 16);
     ids.forEach((id, i) => bytes.set(uuidToBytes(id), i * 16));
-    for (const load of loads) await load.run({ kind: 'auctions', set: 'warm', ids: bytes });
-  }
+    for (const load of loads) await load.run({ kind: 'auctions', set, ids: bytes });
+    return ids;
+  };
+  if (wanted('warm') || wanted('open')) await list('warm');
+  // Its own set, listed and primed as the warm one: the open loop's plain bids on the warm set then
+  // meet no maximum left by this row, and each row starts from auctions with one bid.
+  const warmAutoIds = wanted('warm-auto') ? await list('warm-auto') : [];
   if (wanted('cold')) await seed('cold', coldSeller!.id, TEN_K);
   if (wanted('1m')) await seed('1m', millionSeller!.id, MILLION);
   // Settled now, so autovacuum does not start on the new rows in the middle of a scenario.
@@ -447,18 +463,51 @@ async function run(): Promise<void> {
     rows.set('ceiling', rowOf('ceiling', label, await measure(label, loads, server, { kind: 'closed' }, { kind: 'serverTime' }, server.url, users), false));
   }
   if (wanted('hot')) await closedBids('hot', 'placeBid, one hot auction', { kind: 'placeBid', target: { kind: 'one', auctionId: hotAuction } });
-  if (wanted('warm') || wanted('open')) {
+  const prime = async (set: string) => {
     const primed = await watchWorker(
       pool,
       () =>
-        phase(`prime ${fmt(TEN_K)} auctions: one bid each`, 1, async () =>
-          (await loads[0]!.run({ kind: 'prime', url: server.url, set: 'warm', users, concurrency: CLIENTS, startingPrice: STARTING_PRICE }))!,
+        phase(`prime ${fmt(TEN_K)} auctions (${set}): one bid each`, 1, async () =>
+          (await loads[0]!.run({ kind: 'prime', url: server.url, set, users, concurrency: CLIENTS, startingPrice: STARTING_PRICE }))!,
         ),
       (result) => (acceptedSoFar += result.acceptedTotal),
     );
     console.log(`  primed: ${fmt(primed.worker.expected)} bids accepted so far`);
-  }
+  };
+  if (wanted('warm') || wanted('open')) await prime('warm');
   if (wanted('warm')) await closedBids('warm', '10k auctions, warm (price book loaded)', { kind: 'placeBid', target: { kind: 'random', set: 'warm' } });
+  if (wanted('warm-auto')) {
+    await prime('warm-auto');
+    // An answer names only the request's own bid, and the selection stays as the plain row's (no
+    // bidCount), so the automatic bids are counted where the server decides: in the price book, read
+    // before and after the job, outside its measured phase. The worker must persist them too.
+    const redis = new Redis(REDIS_URL);
+    cleanups.push(async () => redis.disconnect());
+    const priceBook = createRedisPriceBook({ redis, keyPrefix: redisPrefix });
+    const bidsOnWarmAuto = async () => {
+      const live = await priceBook.peek(warmAutoIds);
+      if (live.size !== warmAutoIds.length) throw new Error(`the price book holds ${live.size} of the ${warmAutoIds.length} warm-auto auctions, so their bids cannot be counted`);
+      return [...live.values()].reduce((n, state) => n + state.bidCount, 0);
+    };
+    const before = await bidsOnWarmAuto();
+    let placed = 0;
+    const label = `10k auctions, warm, ${AUTOMATIC.share * 100}% automatic bids`;
+    const operation: Operation = { kind: 'placeBid', target: { kind: 'random', set: 'warm-auto' }, automatic: AUTOMATIC };
+    const { result, worker } = await watchWorker(
+      pool,
+      () => measure(label, loads, server, { kind: 'closed' }, operation, server.url, users),
+      async () => {
+        placed = (await bidsOnWarmAuto()) - before;
+        return (acceptedSoFar += placed);
+      },
+    );
+    const acceptedRequests = acceptedIn(result.results);
+    rows.set('warm-auto', {
+      ...rowOf('warm-auto', label, result, true),
+      worker,
+      automatic: { ...AUTOMATIC, requests: result.results.reduce((n, r) => n + r.automatic, 0), acceptedRequests, bids: placed - acceptedRequests },
+    });
+  }
   if (wanted('cold')) await closedBids('cold', '10k auctions, cold (first bid loads from Postgres)', { kind: 'placeBid', target: { kind: 'random', set: 'cold' } });
   if (wanted('1m')) await closedBids('1m', `${MILLION === 1_000_000 ? '1M' : fmt(MILLION)} auctions, random (nearly all cold first bids)`, { kind: 'placeBid', target: { kind: 'random', set: '1m' } });
   if (wanted('open')) {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatMoney, parseMoney } from '../../src/domain/money.js';
-import { Samples, bytesToUuid, type BidTarget, type LoadJob, type LoadMessage, type LoadResult, type LoadUser } from './protocol.js';
+import { Samples, bytesToUuid, type AutomaticMix, type BidTarget, type LoadJob, type LoadMessage, type LoadResult, type LoadUser } from './protocol.js';
 
 const SERVER_TIME = JSON.stringify({ query: '{ serverTime }' });
 const PLACE_BID = 'mutation PlaceBid($input: PlaceBidInput!) { placeBid(input: $input) { bid { id seq } auction { currentPrice minimumNextBid } } }';
@@ -33,6 +33,8 @@ type Outcome =
 interface Bid {
   auctionId: string;
   amount: number;
+  /** Null for a plain bid, which is sent without the field, exactly as before automatic bids. */
+  maxAmount: number | null;
   idempotencyKey: string;
 }
 
@@ -75,7 +77,9 @@ async function serverTime(url: URL, user: LoadUser): Promise<Outcome> {
 
 /** One placeBid, read the way a bidding page reads it: the minimum to bid next, whoever won. */
 async function placeBid(url: URL, user: LoadUser, bid: Bid): Promise<Outcome> {
-  const body = JSON.stringify({ query: PLACE_BID, variables: { input: { auctionId: bid.auctionId, amount: formatMoney(bid.amount), idempotencyKey: bid.idempotencyKey } } });
+  const input: Record<string, string> = { auctionId: bid.auctionId, amount: formatMoney(bid.amount), idempotencyKey: bid.idempotencyKey };
+  if (bid.maxAmount !== null) input.maxAmount = formatMoney(bid.maxAmount);
+  const body = JSON.stringify({ query: PLACE_BID, variables: { input } });
   const { data, errors } = await post(url, body, user.token);
   const placed = data?.placeBid;
   if (placed) return { kind: 'accepted', bidId: placed.bid.id as string, next: parseMoney(placed.auction.minimumNextBid) ?? bid.amount + 1 };
@@ -93,6 +97,7 @@ const attempt = (call: () => Promise<Outcome>): Promise<Outcome> =>
 class Tally {
   requests = 0;
   accepted = 0;
+  automatic = 0;
   tooLow = 0;
   retries = 0;
   errors = 0;
@@ -104,11 +109,12 @@ class Tally {
   /** Every request of the job, for the progress line. */
   all = 0;
 
-  record(outcome: Outcome, latencyMs: number | null, answeredAt: number): void {
+  record(outcome: Outcome, latencyMs: number | null, answeredAt: number, bid?: Bid): void {
     this.all++;
     if (outcome.kind === 'accepted') this.acceptedIds.add(outcome.bidId);
     if (latencyMs === null) return;
     this.requests++;
+    if (bid && bid.maxAmount !== null) this.automatic++;
     this.latencies.push(latencyMs);
     this.lastAnswer = Math.max(this.lastAnswer, answeredAt);
     if (outcome.kind === 'accepted') this.accepted++;
@@ -125,6 +131,7 @@ class Tally {
     return {
       requests: this.requests,
       accepted: this.accepted,
+      automatic: this.automatic,
       tooLow: this.tooLow,
       retries: this.retries,
       errors: this.errors,
@@ -142,15 +149,26 @@ function reportProgress(tally: Tally): () => void {
   return () => clearInterval(timer);
 }
 
-/** Picks each bid's auction; `own` is the client's own memory for a single auction, the set's shared one otherwise. */
-function bidPicker(target: BidTarget, startingPrice: number) {
+/**
+ * Picks each bid's auction; `own` is the client's own memory for a single auction, the set's shared
+ * one otherwise. With `automatic`, the mix's share of the picks (counted over the process, so the
+ * share is exact whichever client sends them) carry a maxAmount.
+ */
+function bidPicker(target: BidTarget, startingPrice: number, automatic?: AutomaticMix) {
   const ids = target.kind === 'random' ? auctionSets.get(target.set) : undefined;
   if (target.kind === 'random' && !ids) throw new Error(`unknown auction set ${target.set}`);
   const shared = target.kind === 'random' ? seenFor(target.set) : new Map<string, number>();
+  let picked = 0;
+  const withMaximum = () => {
+    const n = picked++;
+    return automatic !== undefined && Math.floor((n + 1) * automatic.share) > Math.floor(n * automatic.share);
+  };
   return (own: Map<string, number>): { bid: Bid; seen: Map<string, number> } => {
     const auctionId = target.kind === 'one' ? target.auctionId : bytesToUuid(ids!, Math.floor(Math.random() * (ids!.length / 16)));
     const seen = target.kind === 'one' ? own : shared;
-    return { bid: { auctionId, amount: seen.get(auctionId) ?? startingPrice, idempotencyKey: randomUUID() }, seen };
+    const amount = seen.get(auctionId) ?? startingPrice;
+    const maxAmount = withMaximum() ? amount + 1 + Math.floor(Math.random() * automatic!.maxAboveCents) : null;
+    return { bid: { auctionId, amount, maxAmount, idempotencyKey: randomUUID() }, seen };
   };
 }
 
@@ -175,7 +193,7 @@ async function waitUntil(epochMs: number): Promise<void> {
  */
 async function runClosed(job: Extract<LoadJob, { kind: 'closed' }>): Promise<LoadResult> {
   const url = new URL(job.url);
-  const pick = job.operation.kind === 'placeBid' ? bidPicker(job.operation.target, job.startingPrice) : undefined;
+  const pick = job.operation.kind === 'placeBid' ? bidPicker(job.operation.target, job.startingPrice, job.operation.automatic) : undefined;
   const tally = new Tally();
   await waitUntil(job.startAt);
   const stopProgress = reportProgress(tally);
@@ -188,15 +206,17 @@ async function runClosed(job: Extract<LoadJob, { kind: 'closed' }>): Promise<Loa
       while (performance.now() < deadline) {
         const started = performance.now();
         let outcome: Outcome;
+        let bid: Bid | undefined;
         if (!pick) outcome = await attempt(() => serverTime(url, user));
         else {
           const next = retry ?? pick(own);
+          bid = next.bid;
           outcome = await attempt(() => placeBid(url, user, next.bid));
           retry = outcome.kind === 'retry' ? next : undefined;
           learn(next.seen, next.bid.auctionId, outcome);
         }
         const answered = performance.now();
-        tally.record(outcome, started >= measureFrom ? answered - started : null, answered);
+        tally.record(outcome, started >= measureFrom ? answered - started : null, answered, bid);
       }
     }),
   );
@@ -211,7 +231,7 @@ async function runClosed(job: Extract<LoadJob, { kind: 'closed' }>): Promise<Loa
  */
 async function runOpen(job: Extract<LoadJob, { kind: 'open' }>): Promise<LoadResult> {
   const url = new URL(job.url);
-  const pick = job.operation.kind === 'placeBid' ? bidPicker(job.operation.target, job.startingPrice) : undefined;
+  const pick = job.operation.kind === 'placeBid' ? bidPicker(job.operation.target, job.startingPrice, job.operation.automatic) : undefined;
   const shared = new Map<string, number>();
   const tally = new Tally();
   const intervalMs = 1000 / job.rate;
@@ -239,12 +259,14 @@ async function runOpen(job: Extract<LoadJob, { kind: 'open' }>): Promise<LoadRes
     }
     const user = job.users[i % job.users.length]!;
     let call: () => Promise<Outcome>;
+    let bid: Bid | undefined;
     if (!pick) call = () => serverTime(url, user);
     else {
-      const { bid, seen } = pick(shared);
+      const picked = pick(shared);
+      bid = picked.bid;
       call = async () => {
-        const outcome = await placeBid(url, user, bid);
-        learn(seen, bid.auctionId, outcome);
+        const outcome = await placeBid(url, user, picked.bid);
+        learn(picked.seen, picked.bid.auctionId, outcome);
         return outcome;
       };
     }
@@ -253,7 +275,7 @@ async function runOpen(job: Extract<LoadJob, { kind: 'open' }>): Promise<LoadRes
       inFlight--;
       answered.delete(done);
       const at = performance.now();
-      tally.record(outcome, measured ? at - scheduledAt : null, at);
+      tally.record(outcome, measured ? at - scheduledAt : null, at, bid);
     });
     answered.add(done);
   };
@@ -287,7 +309,7 @@ async function runPrime(job: Extract<LoadJob, { kind: 'prime' }>): Promise<LoadR
     Array.from({ length: job.concurrency }, async (_, worker) => {
       const user = job.users[worker % job.users.length]!;
       while (next < count) {
-        const bid = { auctionId: bytesToUuid(ids, next++), amount: job.startingPrice, idempotencyKey: randomUUID() };
+        const bid = { auctionId: bytesToUuid(ids, next++), amount: job.startingPrice, maxAmount: null, idempotencyKey: randomUUID() };
         for (;;) {
           const sent = performance.now();
           const outcome = await attempt(() => placeBid(url, user, bid));

@@ -11,7 +11,17 @@ export interface LoadUser {
 /** Where a bid scenario's bids go: one auction, or a random pick from a named set. */
 export type BidTarget = { kind: 'one'; auctionId: string } | { kind: 'random'; set: string };
 
-export type Operation = { kind: 'serverTime' } | { kind: 'placeBid'; target: BidTarget };
+/**
+ * Bids that carry a maxAmount: this share of a process's new bids (every other one at 0.5, not at
+ * random, so the mix is exact), each with a maximum 0.01 to `maxAboveCents` above its amount, so
+ * that leaders are defended by automatic bids and maximums get spent.
+ */
+export interface AutomaticMix {
+  share: number;
+  maxAboveCents: number;
+}
+
+export type Operation = { kind: 'serverTime' } | { kind: 'placeBid'; target: BidTarget; automatic?: AutomaticMix };
 
 export type LoadJob =
   /** Auction ids (16 bytes each) kept under a name for later random picks. */
@@ -29,6 +39,8 @@ export interface LoadResult {
   requests: number;
   /** Accepted bids answered in the measured phase. */
   accepted: number;
+  /** Requests of the measured phase sent with a maxAmount (an AutomaticMix's share of them). */
+  automatic: number;
   /** Answered BID_TOO_LOW: lost the race, bids the minimum it was told next. */
   tooLow: number;
   /** Answered UNAVAILABLE: sent again with the same idempotencyKey (closed loop) or only counted (open loop). */

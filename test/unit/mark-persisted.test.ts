@@ -23,6 +23,21 @@ describe('telling the price book what a batch persisted', () => {
     ]);
   });
 
+  it("counts a decision's automatic bid and a purchase's end, and names the automatic bid too", () => {
+    const auctionId = randomUUID();
+    const answered = bidPlacedNow(auctionId, 1);
+    const automatic = { id: randomUUID(), bidderId: randomUUID(), amount: 1200, maxAmount: 1500, seq: 2 };
+    const withAutomatic = { ...answered, automatic, extension: { seq: 3, endsAt: answered.endsAt } };
+    expect(persistedEntries([withAutomatic])).toEqual([{ auctionId, seq: 3, bidIds: [answered.id, automatic.id] }]);
+
+    const bought = bidPlacedNow(auctionId, 4);
+    const ended: AuctionEndedMessage = {
+      v: 1, type: 'AuctionEnded', id: randomUUID(), auctionId, seq: 5, at: bought.at, sold: true, finalPrice: 1004,
+      winnerId: bought.bid.bidderId, winningBidId: bought.id, reserveStatus: 'NO_RESERVE', bidCount: 4, currentPrice: 1004, leadingBidId: bought.id, leaderId: bought.bid.bidderId,
+    };
+    expect(persistedEntries([{ ...bought, ended }])).toEqual([{ auctionId, seq: 5, bidIds: [bought.id] }]);
+  });
+
   it('makes one call for the batch, and none for an empty one', async () => {
     const calls: PersistedEntry[][] = [];
     const book = { markPersisted: async (entries: PersistedEntry[]) => void calls.push(entries) };
