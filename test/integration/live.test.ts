@@ -101,7 +101,8 @@ describeApp('live auction updates', () => {
     await first.client.dispose();
     const lastSeen = seqs(first.subscription.events).at(-1)!;
 
-    await placeBids(app.url, auction.id, [bob, alice], 5, next);
+    // Alice first: Bob leads, and a leader's bid would only raise his maximum.
+    await placeBids(app.url, auction.id, [alice, bob], 5, next);
     const client = await connect(app.wsUrl);
     const resumed = subscribe(client, AuctionEventsDocument, { auctionId: auction.id, afterSeq: lastSeen });
     await resumed.waitFor(5);
