@@ -7,6 +7,7 @@ import { request } from '../support/client.js';
 import { createAuction, signUpUser, type TestUser } from '../support/factories.js';
 import { PlaceBidDocument } from '../generated/graphql.js';
 import { decideProxyBid, type ProxyBook } from '../../src/domain/proxy-bidding.js';
+import { deleteByPrefix } from '../support/redis.js';
 
 const onServices = testTarget() === 'services';
 const cents = (amount: string) => Math.round(Number(amount) * 100);
@@ -14,18 +15,6 @@ const money = (c: number) => `${Math.floor(c / 100)}.${String(c % 100).padStart(
 
 const placeBid = (url: string, user: TestUser, auctionId: string, amount: string, idempotencyKey: string, maxAmount?: string) =>
   request(url, PlaceBidDocument, { input: { auctionId, amount, maxAmount, idempotencyKey } }, user.token);
-
-/** Deletes every key of this app's prefix: the test Redis is shared, so nothing else. */
-async function wipe(redis: Redis, prefix: string): Promise<number> {
-  let removed = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
-    if (keys.length > 0) removed += await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return removed;
-}
 
 interface Accepted {
   auctionId: string;
@@ -88,7 +77,7 @@ describeApp('the price book on Redis', () => {
           const extensions = result.errors?.[0]?.extensions as { code?: string; minimumNextBid?: string } | undefined;
           refusals.push({ code: String(extensions?.code), amount: amounts[i]!, minimumNextBid: extensions?.minimumNextBid ? cents(extensions.minimumNextBid) : undefined });
         }
-        if (wipes.length < wipeAt.length && accepted.length >= wipeAt[wipes.length]!) wipes.push(wipe(redis, prefix));
+        if (wipes.length < wipeAt.length && accepted.length >= wipeAt[wipes.length]!) wipes.push(deleteByPrefix(redis, prefix));
       }
     };
     await Promise.all(bidders.map((bidder, turn) => client(bidder, turn)));

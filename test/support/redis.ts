@@ -23,3 +23,15 @@ export async function redisSkipReason(what: string): Promise<string | null> {
   if (reason !== null && process.env.CI === 'true') throw new Error(`CI must test ${what}: ${reason}`);
   return reason;
 }
+
+/** Deletes every key under `prefix` (the test Redis is shared, so nothing else); returns how many. */
+export async function deleteByPrefix(redis: Redis, prefix: string): Promise<number> {
+  let removed = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+    if (keys.length > 0) removed += await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return removed;
+}

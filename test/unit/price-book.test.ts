@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryPriceBook } from '../../src/adapters/memory/memory-price-book.js';
 import { createRedisPriceBook } from '../../src/adapters/redis/redis-price-book.js';
 import { CANCEL_LUA, CLOSE_LUA, PLACE_BID_LUA } from '../../src/adapters/redis/price-book-scripts.js';
-import { REDIS_URL, redisSkipReason as redisUnavailable } from '../support/redis.js';
+import { REDIS_URL, deleteByPrefix, redisSkipReason as redisUnavailable } from '../support/redis.js';
 import type { BidCommand, BidDecision, BookEntry, CancelCommand, CancelDecision, CloseDecision, PriceBook } from '../../src/ports/price-book.js';
 import type { AuctionCancelledMessage, AuctionEndedMessage, BidPlacedMessage } from '../../src/ports/bid-log.js';
 import { CANCEL_WITH_BIDS_MIN_REMAINING_MS, SALE_CANCEL_WINDOW_MS } from '../../src/domain/auction-rules.js';
@@ -62,15 +62,6 @@ const factories: Array<{ name: string; skipReason: string | null; create(): Harn
     },
   },
 ];
-
-async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
 
 /** An auction without bids, running for an hour either side of now; its scheduled end follows endsAt unless given. */
 function entry(overrides: Partial<BookEntry> = {}): BookEntry {

@@ -10,7 +10,7 @@ import { minimumNextBid } from '../../src/domain/increments.js';
 import type { BidDecision, BuyNowDecision, PriceBook } from '../../src/ports/price-book.js';
 import { decisionBids } from '../../src/services/bids/decision-bids.js';
 import { freshBookEntry } from '../../src/services/bids/book-entry.js';
-import { REDIS_URL, redisSkipReason as redisUnavailable } from '../support/redis.js';
+import { REDIS_URL, deleteByPrefix, redisSkipReason as redisUnavailable } from '../support/redis.js';
 
 // Random bidding sessions through the reference rules (domain/proxy-bidding.ts) and through both
 // price books, the Redis script and the in-process one: every step must give the same outcome,
@@ -176,12 +176,7 @@ describe('the price books against the reference rules of automatic bidding', () 
   });
   afterAll(async () => {
     if (!redis) return;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteByPrefix(redis, prefix);
     await redis.quit();
   });
 
