@@ -146,10 +146,15 @@ describeApp('the end of an auction', () => {
       },
       { timeout: 20_000, interval: 50 },
     );
+    // A lane that leads and bids again raises its maximum, so a later lower bid from another lane
+    // is answered by an automatic bid: the record holds every accepted request plus those answers.
     const highest = accepted.reduce((a, b) => (Number(b.amount) > Number(a.amount) ? b : a));
-    const stored = await db.bid.findMany({ where: { auctionId: auction.id }, select: { id: true } });
-    expect(stored.map((b) => b.id).sort()).toEqual(accepted.map((b) => b.id).sort());
-    expect(row).toMatchObject({ bidCount: accepted.length, currentPrice: Math.round(Number(highest.amount) * 100), winnerId: highest.bidderId });
+    const stored = await db.bid.findMany({ where: { auctionId: auction.id }, select: { id: true, kind: true, amount: true } });
+    expect(stored.filter((b) => b.kind === 'PLACED').map((b) => b.id).sort()).toEqual(accepted.map((b) => b.id).sort());
+    expect(stored.filter((b) => b.kind !== 'PLACED').every((b) => b.kind === 'AUTOMATIC')).toBe(true);
+    const price = Math.max(...stored.map((b) => b.amount));
+    expect(price).toBeLessThanOrEqual(Math.round(Number(highest.amount) * 100));
+    expect(row).toMatchObject({ bidCount: stored.length, currentPrice: price, winnerId: highest.bidderId });
     const events = await db.auctionEvent.findMany({ where: { auctionId: auction.id }, orderBy: { seq: 'asc' }, select: { seq: true, type: true } });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.at(-1)?.type).toBe('AuctionEnded');
