@@ -26,7 +26,7 @@ import { BENCH_DATABASE_URL, BENCH_REDIS_URL, cleanupStack, deleteRedisKeys, scr
 import { seedAuctions } from './support/seed-auctions.js';
 import { REPO_ROOT, cpuSecondsOf, machineBusySeconds, spawnServer, type ServerProcess } from './fanout/processes.js';
 import { runEngines, startLoadProcess, type LoadProcess } from './load/children.js';
-import { spread, uuidToBytes, type AutomaticMix, type EngineRun, type LoadJob, type LoadResult, type LoadUser, type Operation } from './load/protocol.js';
+import { concatenated, spread, uuidToBytes, type AutomaticMix, type EngineRun, type LoadJob, type LoadResult, type LoadUser, type Operation } from './load/protocol.js';
 import { printReport, targetsOf, type ScenarioRow, type WorkerFigures } from './load/report.js';
 
 const BASE_DB_URL = BENCH_DATABASE_URL;
@@ -54,6 +54,7 @@ const { values: flags } = parseArgs({
     'drain-timeout': { type: 'string', default: '60' },
     only: { type: 'string', default: SCENARIOS.join(',') },
     partitions: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '3' },
     roles: { type: 'string', default: 'all' },
     'from-source': { type: 'boolean', default: false },
   },
@@ -67,6 +68,10 @@ const LOAD_PROCESSES = Number(flags['load-processes']);
 const POOL_SIZE = Number(flags['pool-size']);
 const DRAIN_TIMEOUT_MS = Number(flags['drain-timeout']) * 1000;
 const FROM_SOURCE = flags['from-source'];
+// The warm and warm-auto rows take turns this many times and each reports all its rounds together,
+// so a slow spell of the machine (a checkpoint, autovacuum) weighs on both rather than on one.
+const ROUNDS = Number(flags.rounds);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds: a whole number of at least 1');
 // As docker-compose.yml creates them. The mock answers a fetch with one record batch per partition,
 // so more partitions give the persister more per round, and the server's one process less CPU for
 // the gateway (bench/README.md).
@@ -261,6 +266,52 @@ function rowOf(key: string, label: string, m: Measured, isBid: boolean): Scenari
     loadCpuSeconds: m.loadCpuSeconds,
     loadAverage: m.loadAverage,
     machineBusyPercent: m.machineBusyPercent,
+  };
+}
+
+/** Rounds of one row as one measurement: per load process, counts and seconds add up. */
+function mergeRounds(rounds: Measured[]): Measured {
+  const sum = (pick: (m: Measured) => number | null) => rounds.reduce((n, m) => n + (pick(m) ?? NaN), 0);
+  const mean = (pick: (m: Measured) => number) => rounds.reduce((n, m) => n + pick(m), 0) / rounds.length;
+  const results = rounds[0]!.results.map((_, j): LoadResult => {
+    const parts = rounds.map((m) => m.results[j]!);
+    const add = (pick: (r: LoadResult) => number) => parts.reduce((n, r) => n + pick(r), 0);
+    const errorCodes: Record<string, number> = {};
+    for (const r of parts) for (const [code, n] of Object.entries(r.errorCodes)) errorCodes[code] = (errorCodes[code] ?? 0) + n;
+    return {
+      requests: add((r) => r.requests),
+      accepted: add((r) => r.accepted),
+      automatic: add((r) => r.automatic),
+      tooLow: add((r) => r.tooLow),
+      retries: add((r) => r.retries),
+      errors: add((r) => r.errors),
+      errorCodes,
+      firstError: parts.find((r) => r.firstError)?.firstError,
+      seconds: add((r) => r.seconds),
+      latencies: concatenated(parts.map((r) => r.latencies)),
+      acceptedTotal: add((r) => r.acceptedTotal),
+    };
+  });
+  return {
+    results,
+    serverCpuSeconds: rounds.some((m) => m.serverCpuSeconds === null) ? null : sum((m) => m.serverCpuSeconds),
+    loadCpuSeconds: sum((m) => m.loadCpuSeconds),
+    loadAverage: mean((m) => m.loadAverage),
+    machineBusyPercent: mean((m) => m.machineBusyPercent),
+  };
+}
+
+/** The worker over a row's rounds: what it persisted per second of all of them, and its slowest drain. */
+function mergeWorkers(rounds: WorkerFigures[]): WorkerFigures {
+  const last = rounds.at(-1)!;
+  const persisted = rounds.reduce((n, w) => n + w.persisted, 0);
+  const seconds = rounds.reduce((n, w) => n + w.persisted / w.perSecond, 0);
+  return {
+    expected: last.expected,
+    persisted,
+    perSecond: persisted / seconds,
+    peakPerSecond: Math.max(...rounds.map((w) => w.peakPerSecond)),
+    drainMs: rounds.some((w) => w.drainMs === null) ? null : Math.max(...rounds.map((w) => w.drainMs!)),
   };
 }
 
@@ -475,36 +526,64 @@ async function run(): Promise<void> {
     console.log(`  primed: ${fmt(primed.worker.expected)} bids accepted so far`);
   };
   if (wanted('warm') || wanted('open')) await prime('warm');
-  if (wanted('warm')) await closedBids('warm', '10k auctions, warm (price book loaded)', { kind: 'placeBid', target: { kind: 'random', set: 'warm' } });
+  if (wanted('warm-auto')) await prime('warm-auto');
+  // An answer names only the request's own bid, and the selection stays as the plain row's (no
+  // bidCount), so the automatic bids are counted where the server decides: in the price book, read
+  // before and after each round, outside its measured phase. The worker must persist them too.
+  let warmAutoBook: ReturnType<typeof createRedisPriceBook> | null = null;
   if (wanted('warm-auto')) {
-    await prime('warm-auto');
-    // An answer names only the request's own bid, and the selection stays as the plain row's (no
-    // bidCount), so the automatic bids are counted where the server decides: in the price book, read
-    // before and after the job, outside its measured phase. The worker must persist them too.
     const redis = new Redis(REDIS_URL);
     cleanups.push(async () => redis.disconnect());
-    const priceBook = createRedisPriceBook({ redis, keyPrefix: redisPrefix });
-    const bidsOnWarmAuto = async () => {
-      const live = await priceBook.peek(warmAutoIds);
-      if (live.size !== warmAutoIds.length) throw new Error(`the price book holds ${live.size} of the ${warmAutoIds.length} warm-auto auctions, so their bids cannot be counted`);
-      return [...live.values()].reduce((n, state) => n + state.bidCount, 0);
-    };
-    const before = await bidsOnWarmAuto();
-    let placed = 0;
-    const label = `10k auctions, warm, ${AUTOMATIC.share * 100}% automatic bids`;
-    const operation: Operation = { kind: 'placeBid', target: { kind: 'random', set: 'warm-auto' }, automatic: AUTOMATIC };
-    const { result, worker } = await watchWorker(
-      pool,
-      () => measure(label, loads, server, { kind: 'closed' }, operation, server.url, users),
-      async () => {
-        placed = (await bidsOnWarmAuto()) - before;
-        return (acceptedSoFar += placed);
-      },
-    );
+    warmAutoBook = createRedisPriceBook({ redis, keyPrefix: redisPrefix });
+  }
+  const bidsOnWarmAuto = async () => {
+    const live = await warmAutoBook!.peek(warmAutoIds);
+    if (live.size !== warmAutoIds.length) throw new Error(`the price book holds ${live.size} of the ${warmAutoIds.length} warm-auto auctions, so their bids cannot be counted`);
+    return [...live.values()].reduce((n, state) => n + state.bidCount, 0);
+  };
+  const warmRounds: Array<{ result: Measured; worker: WorkerFigures }> = [];
+  const autoRounds: Array<{ result: Measured; worker: WorkerFigures; placed: number }> = [];
+  const warmLabel = '10k auctions, warm (price book loaded)';
+  const autoLabel = `10k auctions, warm, ${AUTOMATIC.share * 100}% automatic bids`;
+  const ofRound = (label: string, round: number) => (ROUNDS > 1 ? `${label}, round ${round} of ${ROUNDS}` : label);
+  for (let round = 1; round <= ROUNDS; round++) {
+    if (wanted('warm')) {
+      const target: Operation = { kind: 'placeBid', target: { kind: 'random', set: 'warm' } };
+      warmRounds.push(
+        await watchWorker(
+          pool,
+          () => measure(ofRound(warmLabel, round), loads, server, { kind: 'closed' }, target, server.url, users),
+          (m) => (acceptedSoFar += acceptedIn(m.results)),
+        ),
+      );
+    }
+    if (wanted('warm-auto')) {
+      const before = await bidsOnWarmAuto();
+      let placed = 0;
+      const operation: Operation = { kind: 'placeBid', target: { kind: 'random', set: 'warm-auto' }, automatic: AUTOMATIC };
+      const measured = await watchWorker(
+        pool,
+        () => measure(ofRound(autoLabel, round), loads, server, { kind: 'closed' }, operation, server.url, users),
+        async () => {
+          placed = (await bidsOnWarmAuto()) - before;
+          return (acceptedSoFar += placed);
+        },
+      );
+      autoRounds.push({ ...measured, placed });
+    }
+    if (ROUNDS > 1 && warmRounds[round - 1] && autoRounds[round - 1]) {
+      const [plain, auto] = [warmRounds[round - 1]!, autoRounds[round - 1]!].map((r) => rowOf('', '', r.result, true).requestsPerSecond);
+      console.log(`  round ${round}: warm ${fmt(plain!)} req/s, warm-auto ${fmt(auto!)} req/s (${(auto! / plain!).toFixed(2)}x)`);
+    }
+  }
+  if (warmRounds.length > 0) rows.set('warm', { ...rowOf('warm', warmLabel, mergeRounds(warmRounds.map((r) => r.result)), true), worker: mergeWorkers(warmRounds.map((r) => r.worker)) });
+  if (autoRounds.length > 0) {
+    const result = mergeRounds(autoRounds.map((r) => r.result));
+    const placed = autoRounds.reduce((n, r) => n + r.placed, 0);
     const acceptedRequests = acceptedIn(result.results);
     rows.set('warm-auto', {
-      ...rowOf('warm-auto', label, result, true),
-      worker,
+      ...rowOf('warm-auto', autoLabel, result, true),
+      worker: mergeWorkers(autoRounds.map((r) => r.worker)),
       automatic: { ...AUTOMATIC, requests: result.results.reduce((n, r) => n + r.automatic, 0), acceptedRequests, bids: placed - acceptedRequests },
     });
   }

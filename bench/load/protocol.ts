@@ -111,15 +111,21 @@ export interface Spread {
 
 /** Nearest-rank percentiles of the latencies of one or more processes. */
 export function spread(parts: Float64Array[]): Spread {
+  const all = concatenated(parts);
+  all.sort();
+  const rank = (p: number) => (all.length === 0 ? NaN : all[Math.min(all.length - 1, Math.ceil((p / 100) * all.length) - 1)]!);
+  return { p50: rank(50), p99: rank(99), max: all.length === 0 ? NaN : all[all.length - 1]! };
+}
+
+/** The parts one after another, in a new array. */
+export function concatenated(parts: Float64Array[]): Float64Array {
   const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {
     all.set(part, at);
     at += part.length;
   }
-  all.sort();
-  const rank = (p: number) => (all.length === 0 ? NaN : all[Math.min(all.length - 1, Math.ceil((p / 100) * all.length) - 1)]!);
-  return { p50: rank(50), p99: rank(99), max: all.length === 0 ? NaN : all[all.length - 1]! };
+  return all;
 }
 
 /** A growable array of latencies that ends as one Float64Array. */
