@@ -1208,13 +1208,18 @@ describe('the redis price book', () => {
     }
   });
 
-  it('drops a book in the earlier layout and answers MISSING, so that it is rebuilt from Postgres', async (ctx) => {
+  // Named fields, then single letters without the leader's maximum or the Buy It Now price.
+  const earlierLayouts = [
+    { name: 'named fields', book: (endsAt: number) => ({ sellerId: 'seller', state: 'OPEN', currentPrice: 10_00, bidCount: 0, lastSeq: 0, endsAt }) },
+    { name: 'single letters, before automatic bids', book: (endsAt: number) => ({ s: 'seller', b: 0, e: endsAt, o: 10_00, B: 50_00 }) },
+  ];
+  it.for(earlierLayouts)('drops a book in an earlier layout ($name) and answers MISSING, so that it is rebuilt from Postgres', async ({ book }, ctx) => {
     if (redisSkipReason !== null) ctx.skip(redisSkipReason);
     const h = factories.find((f) => f.name === 'redis')!.create();
     try {
       const auction = entry();
       const auctionKey = `${h.prefix}auction:{${auction.auctionId}}`;
-      await h.redis!.hset(auctionKey, { sellerId: 'seller', state: 'OPEN', currentPrice: 10_00, bidCount: 0, lastSeq: 0, endsAt: auction.endsAt.getTime() });
+      await h.redis!.hset(auctionKey, book(auction.endsAt.getTime()));
 
       expect(await h.book.placeBid(bid(auction, 10_00))).toEqual({ outcome: 'MISSING' });
       expect(await h.redis!.exists(auctionKey)).toBe(0);

@@ -23,8 +23,8 @@ import { EXTENSION_CAP_MS } from '../../domain/auction-rules.js';
 //           the persister reports the bid stored (markPersisted), since a retry of a key whose bid
 //           may not be in the log yet must publish that exact message again. Empty, it is gone.
 //
-// A book in an earlier layout (no 'e' field) is dropped and reported MISSING: it is then rebuilt
-// from Postgres once everything accepted is persisted, as after any eviction.
+// A book in an earlier layout ('v' other than BOOK_LAYOUT) is dropped and reported MISSING: it is
+// then rebuilt from Postgres once everything accepted is persisted, as after any eviction.
 
 // Redis's Lua has no os.date: civil-from-days (H. Hinnant) gives the proleptic Gregorian date.
 const ISO_LUA = `
@@ -52,10 +52,13 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 `;
 
+/** The layout of the book hash, stored in its field 'v'; 2 added the leader's maximum and Buy It Now. */
+export const BOOK_LAYOUT = 2;
+
 // Whether KEYS[1] holds a book in this layout; one in an earlier layout is dropped (see above).
 const HELD_LUA = `
 local function held()
-  if redis.call('HEXISTS', KEYS[1], 'e') == 1 then return true end
+  if redis.call('HGET', KEYS[1], 'v') == '${BOOK_LAYOUT}' then return true end
   redis.call('DEL', KEYS[1])
   return false
 end
@@ -114,13 +117,13 @@ end
 -- Checked after the retried key: a bid accepted earlier keeps its answer while new ones wait.
 if pauseNewBids then return {'PAUSED'} end
 
-local f = redis.call('HMGET', book, 's', 'S', 'b', 'e', 'o', 'p', 'n', 'q', 'l', 'L', 'a', 'E', 'w', 'm', 'r', 'B')
+local f = redis.call('HMGET', book, 's', 'S', 'b', 'e', 'o', 'p', 'n', 'q', 'l', 'L', 'E', 'w', 'm', 'r')
 local state, endsAt = f[2] or 'OPEN', tonumber(f[4])
 local startingPrice, currentPrice = tonumber(f[5]), tonumber(f[6] or f[5])
 local bidCount, lastSeq = tonumber(f[7] or '0'), tonumber(f[8] or '0')
-local leaderId, reserve = f[10], tonumber(f[15])
+local leaderId, reserve = f[10], tonumber(f[14])
 -- The leader's secret maximum: absent, it is the price.
-local leaderMax = tonumber(f[14] or f[6] or f[5])
+local leaderMax = tonumber(f[13] or f[6] or f[5])
 
 -- The server's clock is the only clock: every bid on this auction is judged against the same one.
 ${NOW_LUA}
@@ -135,9 +138,7 @@ local at = iso(now)
 -- The leader and the price are those of the last bid; its maximum is stored only above its amount.
 local function lead(bid, id, newBidCount, newLastSeq)
   redis.call('HSET', book, 'p', bid.amount, 'n', newBidCount, 'q', newLastSeq, 'l', id, 'L', bid.bidderId)
-  if bid.maxAmount > bid.amount then redis.call('HSET', book, 'm', bid.maxAmount) elseif f[14] then redis.call('HDEL', book, 'm') end
-  -- Written by an earlier layout: the leader's amount is the price now.
-  if f[11] then redis.call('HDEL', book, 'a') end
+  if bid.maxAmount > bid.amount then redis.call('HSET', book, 'm', bid.maxAmount) elseif f[13] then redis.call('HDEL', book, 'm') end
 end
 `;
 
@@ -190,9 +191,9 @@ local seq = lastSeq + own
 -- (24 hours after the end the seller set). The move is an event of its own, right after the bids.
 local newEndsAt, extension = endsAt, cjson.null
 local newLastSeq = lastSeq + #bids
-local window = tonumber(f[13] or '0') * 1000
+local window = tonumber(f[12] or '0') * 1000
 if window > 0 and endsAt - now <= window then
-  local target = math.min(now + window, tonumber(f[12] or f[4]) + EXTENSION_CAP_MS)
+  local target = math.min(now + window, tonumber(f[11] or f[4]) + EXTENSION_CAP_MS)
   if target > endsAt then
     newEndsAt = target
     newLastSeq = newLastSeq + 1
@@ -219,7 +220,7 @@ lead(last, leadingId, bidCount + #bids, newLastSeq)
 redis.call('HSET', book, keyField, recordValue(amount, seq, requestTag))
 if newEndsAt ~= endsAt then
   -- The end the seller set was implied by the end; once the end moves, it is kept.
-  if not f[12] then redis.call('HSET', book, 'E', endsAt) end
+  if not f[11] then redis.call('HSET', book, 'E', endsAt) end
   redis.call('HSET', book, 'e', newEndsAt)
   redis.call('PEXPIREAT', book, newEndsAt + retentionMs)
 end
@@ -263,7 +264,7 @@ local message = cjson.encode({
 })
 lead({ bidderId = bidderId, amount = price, maxAmount = price }, bidId, bidCount + 1, seq + 1)
 -- It ends now: the end moves back to the purchase, and the end the seller set is kept.
-if not f[12] then redis.call('HSET', book, 'E', endsAt) end
+if not f[11] then redis.call('HSET', book, 'E', endsAt) end
 redis.call('HSET', book, 'e', now, 'S', 'ENDED', 'W', bidderId, 'f', cjson.encode(ended), keyField, recordValue(price, seq, 'b'))
 redis.call('HSET', messages, seq, message)
 redis.call('PEXPIREAT', messages, now + retentionMs)

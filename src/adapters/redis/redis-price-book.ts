@@ -5,7 +5,7 @@ import type { LiveState } from '../../domain/auction.js';
 import { incrementTableArgs } from '../../domain/increments.js';
 import type { BidDecision, BookEntry, PriceBook } from '../../ports/price-book.js';
 import type { AuctionCancelledMessage, AuctionEndedMessage, BidPlacedMessage } from '../../ports/bid-log.js';
-import { BUY_NOW_LUA, CANCEL_LUA, CLOSE_LUA, EVICT_LUA, LOAD_LUA, MARK_PERSISTED_LUA, PLACE_BID_LUA, RESCHEDULE_LUA } from './price-book-scripts.js';
+import { BOOK_LAYOUT, BUY_NOW_LUA, CANCEL_LUA, CLOSE_LUA, EVICT_LUA, LOAD_LUA, MARK_PERSISTED_LUA, PLACE_BID_LUA, RESCHEDULE_LUA } from './price-book-scripts.js';
 import { maximumAbove } from '../../domain/proxy-bidding.js';
 
 /** How long an auction's keys outlive its end: late retries still get their original answer. */
@@ -241,6 +241,7 @@ function entryFields(entry: BookEntry): Arg[] {
   const endsAt = entry.endsAt.getTime();
   const scheduledEndsAt = entry.scheduledEndsAt.getTime();
   const fields: Record<string, Arg | null> = {
+    v: BOOK_LAYOUT,
     s: packedUuid(entry.sellerId),
     S: entry.state === 'OPEN' ? null : entry.state,
     b: entry.startsAt.getTime(),
