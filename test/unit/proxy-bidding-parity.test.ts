@@ -17,7 +17,7 @@ import { REDIS_URL, deleteByPrefix, redisSkipReason as redisUnavailable } from '
 // the same bids in the same seq order (who, how much, placed or automatic), the same leader, price
 // and count, and so the same status for every bid. CI runs a fixed seed; FC_SEED and FC_RUNS explore.
 const SEED = Number(process.env.FC_SEED ?? 20_261_203);
-const RUNS = Number(process.env.FC_RUNS ?? 1_000);
+const RUNS = Number(process.env.FC_RUNS ?? 3_000);
 const HOUR = 3_600_000;
 const BIDDERS = ['ann', 'bob', 'cat', 'dan'];
 
