@@ -269,10 +269,12 @@ function rowOf(key: string, label: string, m: Measured, isBid: boolean): Scenari
   };
 }
 
-/** Rounds of one row as one measurement: per load process, counts and seconds add up. */
+/**
+ * Rounds of one row as one measurement: per load process, counts and seconds add up; CPU seconds,
+ * the load average and how busy the machine was are a round's mean, as in the other rows.
+ */
 function mergeRounds(rounds: Measured[]): Measured {
-  const sum = (pick: (m: Measured) => number | null) => rounds.reduce((n, m) => n + (pick(m) ?? NaN), 0);
-  const mean = (pick: (m: Measured) => number) => rounds.reduce((n, m) => n + pick(m), 0) / rounds.length;
+  const mean = (pick: (m: Measured) => number | null) => rounds.reduce((n, m) => n + (pick(m) ?? NaN), 0) / rounds.length;
   const results = rounds[0]!.results.map((_, j): LoadResult => {
     const parts = rounds.map((m) => m.results[j]!);
     const add = (pick: (r: LoadResult) => number) => parts.reduce((n, r) => n + pick(r), 0);
@@ -294,8 +296,8 @@ function mergeRounds(rounds: Measured[]): Measured {
   });
   return {
     results,
-    serverCpuSeconds: rounds.some((m) => m.serverCpuSeconds === null) ? null : sum((m) => m.serverCpuSeconds),
-    loadCpuSeconds: sum((m) => m.loadCpuSeconds),
+    serverCpuSeconds: rounds.some((m) => m.serverCpuSeconds === null) ? null : mean((m) => m.serverCpuSeconds),
+    loadCpuSeconds: mean((m) => m.loadCpuSeconds),
     loadAverage: mean((m) => m.loadAverage),
     machineBusyPercent: mean((m) => m.machineBusyPercent),
   };
