@@ -247,8 +247,7 @@ async function measure(
 function rowOf(key: string, label: string, m: Measured, isBid: boolean): ScenarioRow {
   const sum = (pick: (r: LoadResult) => number) => m.results.reduce((n, r) => n + pick(r), 0);
   const seconds = Math.max(...m.results.map((r) => r.seconds));
-  const errorCodes: Record<string, number> = {};
-  for (const r of m.results) for (const [code, n] of Object.entries(r.errorCodes)) errorCodes[code] = (errorCodes[code] ?? 0) + n;
+  const errorCodes = errorCodesOf(m.results);
   return {
     key,
     label,
@@ -269,6 +268,13 @@ function rowOf(key: string, label: string, m: Measured, isBid: boolean): Scenari
   };
 }
 
+/** Each error code's count over several results. */
+function errorCodesOf(results: LoadResult[]): Record<string, number> {
+  const codes: Record<string, number> = {};
+  for (const r of results) for (const [code, n] of Object.entries(r.errorCodes)) codes[code] = (codes[code] ?? 0) + n;
+  return codes;
+}
+
 /**
  * Rounds of one row as one measurement: per load process, counts and seconds add up; CPU seconds,
  * the load average and how busy the machine was are a round's mean, as in the other rows.
@@ -278,8 +284,6 @@ function mergeRounds(rounds: Measured[]): Measured {
   const results = rounds[0]!.results.map((_, j): LoadResult => {
     const parts = rounds.map((m) => m.results[j]!);
     const add = (pick: (r: LoadResult) => number) => parts.reduce((n, r) => n + pick(r), 0);
-    const errorCodes: Record<string, number> = {};
-    for (const r of parts) for (const [code, n] of Object.entries(r.errorCodes)) errorCodes[code] = (errorCodes[code] ?? 0) + n;
     return {
       requests: add((r) => r.requests),
       accepted: add((r) => r.accepted),
@@ -287,7 +291,7 @@ function mergeRounds(rounds: Measured[]): Measured {
       tooLow: add((r) => r.tooLow),
       retries: add((r) => r.retries),
       errors: add((r) => r.errors),
-      errorCodes,
+      errorCodes: errorCodesOf(parts),
       firstError: parts.find((r) => r.firstError)?.firstError,
       seconds: add((r) => r.seconds),
       latencies: concatenated(parts.map((r) => r.latencies)),
@@ -502,12 +506,15 @@ async function run(): Promise<void> {
   const rows = new Map<string, ScenarioRow>();
   let acceptedSoFar = 0;
   const acceptedIn = (results: LoadResult[]) => results.reduce((n, r) => n + r.acceptedTotal, 0);
-  const closedBids = async (key: string, label: string, target: Operation) => {
-    const { result, worker } = await watchWorker(
+  /** Closed-loop bids, then the worker's drain to every bid accepted so far. */
+  const bidsAndDrain = (label: string, target: Operation) =>
+    watchWorker(
       pool,
       () => measure(label, loads, server, { kind: 'closed' }, target, server.url, users),
       (m) => (acceptedSoFar += acceptedIn(m.results)),
     );
+  const closedBids = async (key: string, label: string, target: Operation) => {
+    const { result, worker } = await bidsAndDrain(label, target);
     rows.set(key, { ...rowOf(key, label, result, true), worker });
   };
 
@@ -549,16 +556,7 @@ async function run(): Promise<void> {
   const autoLabel = `10k auctions, warm, ${AUTOMATIC.share * 100}% automatic bids`;
   const ofRound = (label: string, round: number) => (ROUNDS > 1 ? `${label}, round ${round} of ${ROUNDS}` : label);
   for (let round = 1; round <= ROUNDS; round++) {
-    if (wanted('warm')) {
-      const target: Operation = { kind: 'placeBid', target: { kind: 'random', set: 'warm' } };
-      warmRounds.push(
-        await watchWorker(
-          pool,
-          () => measure(ofRound(warmLabel, round), loads, server, { kind: 'closed' }, target, server.url, users),
-          (m) => (acceptedSoFar += acceptedIn(m.results)),
-        ),
-      );
-    }
+    if (wanted('warm')) warmRounds.push(await bidsAndDrain(ofRound(warmLabel, round), { kind: 'placeBid', target: { kind: 'random', set: 'warm' } }));
     if (wanted('warm-auto')) {
       const before = await bidsOnWarmAuto();
       let placed = 0;
@@ -574,7 +572,7 @@ async function run(): Promise<void> {
       autoRounds.push({ ...measured, placed });
     }
     if (ROUNDS > 1 && warmRounds[round - 1] && autoRounds[round - 1]) {
-      const [plain, auto] = [warmRounds[round - 1]!, autoRounds[round - 1]!].map((r) => rowOf('', '', r.result, true).requestsPerSecond);
+      const [plain, auto] = [warmRounds[round - 1]!, autoRounds[round - 1]!].map((r) => rowOf('round', '', r.result, true).requestsPerSecond);
       console.log(`  round ${round}: warm ${fmt(plain!)} req/s, warm-auto ${fmt(auto!)} req/s (${(auto! / plain!).toFixed(2)}x)`);
     }
   }
